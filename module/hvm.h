@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hvm core: objects shared by the core files and the vendor backends.
+ *
+ * Lifetimes: a VM is reference counted (kref); its fd holds one reference,
+ * every vCPU fd and every ring holds one.  The last put frees the VM.
+ */
+#ifndef HVM_CORE_H
+#define HVM_CORE_H
+
+#include <linux/types.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/mm_types.h>
+#include <linux/wait.h>
+#include "../uapi/linux/hvm.h"
+
+struct hvm_vm;
+struct hvm_vcpu;
+struct hvm_ring;
+
+#define HVM_NAME "hvm"
+
+/* Register numbers, x86 encoding order; index hvm_vcpu.gprs with them. */
+enum hvm_gpr {
+	HVM_RAX, HVM_RCX, HVM_RDX, HVM_RBX, HVM_RSP, HVM_RBP, HVM_RSI, HVM_RDI,
+	HVM_R8, HVM_R9, HVM_R10, HVM_R11, HVM_R12, HVM_R13, HVM_R14, HVM_R15,
+	HVM_NR_GPRS,
+};
+
+/* What a backend found when the guest left; vendor neutral. */
+enum hvm_exit_kind {
+	HVM_X_NONE,		/* handled by the backend (or host IRQ): re-enter */
+	HVM_X_CPUID,
+	HVM_X_RDMSR,		/* index in gprs[RCX] */
+	HVM_X_WRMSR,
+	HVM_X_HLT,
+	HVM_X_IO,		/* port I/O: see io */
+	HVM_X_NPF,		/* nested page fault: see npf */
+	HVM_X_SHUTDOWN,
+	HVM_X_FAIL_ENTRY,
+	HVM_X_UNHANDLED,
+};
+
+struct hvm_exit {
+	enum hvm_exit_kind kind;
+	u8 insn_len;		/* length of the exiting insn, 0 if unknown */
+	struct {
+		u16 port;
+		u8 size;
+		bool in;
+		bool string;	/* INS/OUTS: not served, reported */
+		bool rep;
+	} io;
+	struct {
+		u64 gpa;
+		bool write;
+		bool fetch;
+		bool present;	/* translation existed: a permission fault */
+	} npf;
+	u64 hw_code;		/* raw vendor exit code, for reports */
+	u64 info1, info2;
+};
+
+/* Guest mode as far as the decoder needs it. */
+struct hvm_sregs_cache;
+
+/*
+ * One table per vendor, chosen at load.  Callers: *_hw_* from
+ * main.c (any context noted), the rest from VM/vCPU ioctls in process
+ * context with the vCPU mutex held where a vCPU is passed.
+ */
+struct hvm_backend_ops {
+	const char *name;
+	enum hvm_vendor vendor;
+
+	/* Load time: 0 if usable, else -errno after one pr_err line. */
+	int (*probe)(struct hvm_caps *caps);
+	/* On each CPU, IRQs off: switch virtualization on/off. */
+	int (*cpu_enable)(void);
+	void (*cpu_disable)(void);
+
+	int (*vm_init)(struct hvm_vm *vm);
+	void (*vm_destroy)(struct hvm_vm *vm);
+	/*
+	 * Nested page tables.  map: one 4 KiB guest page -> host pfn.
+	 * unmap: drop a range; the core kicks the vCPUs afterwards and
+	 * the backend flushes guest TLBs before the next entry.
+	 */
+	int (*map_page)(struct hvm_vm *vm, u64 gpa, u64 pfn, bool writable);
+	void (*unmap_range)(struct hvm_vm *vm, u64 gpa, u64 size);
+
+	int (*vcpu_init)(struct hvm_vcpu *vcpu);
+	void (*vcpu_destroy)(struct hvm_vcpu *vcpu);
+	/*
+	 * Enter the guest once and fill vcpu->exit.  Returns 0 or -errno
+	 * for host-side failure.  Syncs rip/rflags/rsp/rax with gprs.
+	 */
+	int (*vcpu_run)(struct hvm_vcpu *vcpu);
+	void (*get_sregs)(struct hvm_vcpu *vcpu, struct hvm_sregs *sregs);
+	int (*set_sregs)(struct hvm_vcpu *vcpu, const struct hvm_sregs *sregs);
+	void (*inject_exception)(struct hvm_vcpu *vcpu, u8 vector,
+				 bool has_error, u32 error_code);
+	/*
+	 * MSRs whose value lives in the backend's guest state (EFER,
+	 * syscall MSRs, segment bases, PAT, TSC...).  Return 0 if handled,
+	 * -ENOENT if the backend does not own this MSR, -EINVAL for a value
+	 * the guest must get #GP for.
+	 */
+	int (*get_msr)(struct hvm_vcpu *vcpu, u32 index, u64 *data);
+	int (*set_msr)(struct hvm_vcpu *vcpu, u32 index, u64 data);
+};
+
+extern const struct hvm_backend_ops *hvm_ops;
+extern struct hvm_caps hvm_host_caps;
+
+struct hvm_slot {
+	bool used;
+	u32 flags;
+	u64 gpa;
+	u64 size;
+	unsigned long hva;
+	/* One entry per guest page, filled as the guest touches it. */
+	struct page **pages;
+};
+
+struct hvm_vm {
+	struct kref ref;
+	struct mm_struct *mm;		/* creator's mm (mmgrab) */
+	void *arch;			/* backend private */
+
+	/* Slots, nested page table contents and pinned pages. */
+	struct mutex mmu_lock;
+	struct hvm_slot slots[HVM_MAX_SLOTS];
+
+	struct mutex lock;		/* vcpus[], cpuid, ring */
+	struct hvm_vcpu *vcpus[HVM_MAX_VCPUS];
+	u32 nr_cpuid;
+	struct hvm_cpuid_entry *cpuid;
+
+	struct hvm_ring *ring;		/* reference owned by the VM */
+
+	/* Set by HVM_RING_STOP_VM: every vCPU exits with STOPPED. */
+	bool stopped;
+	u64 stop_code;
+};
+
+struct hvm_vcpu {
+	struct hvm_vm *vm;
+	u32 id;
+	struct mutex mutex;		/* one ioctl at a time */
+	struct hvm_run *run;		/* page shared with userspace */
+	void *arch;			/* backend private */
+
+	u64 gprs[HVM_NR_GPRS];
+	u64 rip;
+	u64 rflags;
+
+	/* CPU the vCPU is in guest mode on, or -1. */
+	int guest_cpu;
+	/* Set by the core when guest TLB entries may be stale. */
+	bool need_tlb_flush;
+
+	struct hvm_exit exit;
+
+	/*
+	 * A read the guest is waiting for.  The emulator runs again from
+	 * the start once it completes and finds the value here.
+	 */
+	struct {
+		bool pending;	/* submitted, not answered */
+		bool valid;	/* answered: data holds the value */
+		bool to_user;	/* answered by HVM_RUN (no ring) */
+		u8 space;
+		u8 size;
+		u64 addr;
+		u64 data;
+	} io;
+	/* Pending HVM_EXIT_MSR read to complete on the next run. */
+	bool msr_read_pending;
+};
+
+/* vm.c */
+void hvm_vm_put(struct hvm_vm *vm);
+int hvm_create_vm(void);
+struct hvm_slot *hvm_find_slot(struct hvm_vm *vm, u64 gpa);
+/* Read guest-physical memory (memory slots only). 0 or -EFAULT. */
+int hvm_read_guest_phys(struct hvm_vm *vm, u64 gpa, void *buf, size_t len);
+int hvm_write_guest_phys(struct hvm_vm *vm, u64 gpa, const void *buf,
+			 size_t len);
+void hvm_kick_vcpus(struct hvm_vm *vm);
+
+/* vcpu.c */
+int hvm_create_vcpu(struct hvm_vm *vm, u32 id);
+
+/* main.c */
+int hvm_hw_get(void);
+void hvm_hw_put(void);
+
+#endif /* HVM_CORE_H */

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The shared-memory I/O ring between vCPUs (kernel) and a device helper
+ * (userspace).  Protocol: uapi/linux/hvm.h and Documentation/architecture.rst.
+ */
+#ifndef HVM_RING_H
+#define HVM_RING_H
+
+#include "hvm.h"
+
+/* HVM_CREATE_RING: new ring for vm (replacing a dead one); returns an fd. */
+int hvm_ring_create(struct hvm_vm *vm);
+
+/* The VM is going away: drop its reference; the helper sees POLLHUP. */
+void hvm_ring_detach(struct hvm_ring *ring);
+
+/* Wake every vCPU waiting on the ring (stop request, VM teardown). */
+void hvm_ring_wake(struct hvm_ring *ring);
+
+/*
+ * One guest access from vcpu (process context, vCPU mutex held).
+ *
+ * A write inside a posted range is queued (waiting, interruptibly, while
+ * the posted ring is full) and returns 0 at once.  Any other access goes to
+ * the vCPU's synchronous slot: first wait for an earlier request on that
+ * slot to finish, publish the request, wake the helper and wait for
+ * COMPLETE.
+ *
+ * Returns 0 (for a read, *data holds the value; a failed helper result
+ * reads as all-ones), -EINTR when a signal arrived, -EPIPE when the helper
+ * is gone (ring fd closed) or the ring is detached.
+ *
+ * On -EINTR for a read that was already published, vcpu->io.pending is set:
+ * call hvm_ring_resume() before the next guest entry.  A write that was
+ * published returns 0 even when the wait for completion was interrupted; a
+ * later access waits for that slot first.  A write interrupted before it
+ * was published returns -EINTR and has no effect.
+ */
+int hvm_ring_access(struct hvm_ring *ring, struct hvm_vcpu *vcpu, u8 space,
+		    u64 addr, u8 size, bool is_write, u64 *data);
+
+/* Finish a read left pending by -EINTR.  Same returns as above. */
+int hvm_ring_resume(struct hvm_ring *ring, struct hvm_vcpu *vcpu, u64 *data);
+
+#endif /* HVM_RING_H */

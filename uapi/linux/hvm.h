@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * hvm: hosted hypervisor, userspace API.
+ *
+ * /dev/hvm (system fd) -> HVM_CREATE_VM -> VM fd -> HVM_CREATE_VCPU -> vCPU fd
+ *                                              \-> HVM_CREATE_RING -> ring fd
+ *
+ * Every structure here has a fixed layout on x86-64 (explicit padding, no
+ * implicit holes).  Documentation/api.rst describes every ioctl and its
+ * errors.
+ */
+#ifndef _UAPI_LINUX_HVM_H
+#define _UAPI_LINUX_HVM_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define HVM_API_VERSION		1
+
+#define HVM_MAX_VCPUS		64
+#define HVM_MAX_SLOTS		32
+#define HVM_MAX_CPUID_ENTRIES	256
+/* Highest guest-physical address + 1 that a slot may cover (2^46). */
+#define HVM_MAX_GPA		(1ULL << 46)
+
+/* ---- system fd ---------------------------------------------------------- */
+
+enum hvm_vendor {
+	HVM_VENDOR_NONE  = 0,
+	HVM_VENDOR_AMD   = 1,	/* AMD SVM */
+	HVM_VENDOR_INTEL = 2,	/* Intel VMX */
+};
+
+/* hvm_caps.features */
+#define HVM_CAP_NESTED_PAGING	(1U << 0)	/* NPT or EPT (always set) */
+#define HVM_CAP_NRIP_SAVE	(1U << 1)	/* SVM: next RIP saved on exit */
+#define HVM_CAP_DECODE_ASSISTS	(1U << 2)	/* SVM: insn bytes on #NPF */
+#define HVM_CAP_FLUSH_BY_ASID	(1U << 3)	/* SVM: TLB flush per ASID */
+#define HVM_CAP_VMCB_CLEAN	(1U << 4)	/* SVM: VMCB clean bits */
+#define HVM_CAP_VGIF		(1U << 5)	/* SVM: virtual GIF */
+#define HVM_CAP_VPID		(1U << 6)	/* VMX: VPID */
+#define HVM_CAP_UNRESTRICTED	(1U << 7)	/* VMX: unrestricted guest */
+
+struct hvm_caps {
+	__u32 size;		/* in: sizeof(struct hvm_caps) */
+	__u32 vendor;		/* enum hvm_vendor */
+	__u32 features;		/* HVM_CAP_* */
+	__u32 nr_asids;		/* ASIDs / VPIDs the hardware offers */
+	__u32 max_vcpus;	/* per VM */
+	__u32 max_slots;	/* per VM */
+	__u32 max_cpuid_entries;
+	__u32 ring_slots;	/* synchronous slots in a ring (== max_vcpus) */
+	__u32 ring_posted_entries;
+	__u32 reserved0;
+	__u64 max_gpa;		/* highest guest-physical address + 1 */
+	__u64 reserved[4];
+};
+
+/* ---- VM fd -------------------------------------------------------------- */
+
+#define HVM_MEM_READONLY	(1U << 0)
+
+/*
+ * Maps [guest_phys, guest_phys + size) onto the calling process's memory at
+ * userspace_addr.  All three must be page aligned.  size == 0 deletes the
+ * slot.  A slot cannot be resized or moved: delete it and create it again.
+ */
+struct hvm_memory_slot {
+	__u32 slot;
+	__u32 flags;		/* HVM_MEM_* */
+	__u64 guest_phys;
+	__u64 size;
+	__u64 userspace_addr;
+};
+
+#define HVM_CPUID_SIGNIFICANT_INDEX	(1U << 0)
+
+struct hvm_cpuid_entry {
+	__u32 function;
+	__u32 index;
+	__u32 flags;		/* HVM_CPUID_* */
+	__u32 eax;
+	__u32 ebx;
+	__u32 ecx;
+	__u32 edx;
+	__u32 reserved;
+};
+
+struct hvm_cpuid {
+	__u32 nent;
+	__u32 reserved;
+	struct hvm_cpuid_entry entries[];
+};
+
+/* ---- vCPU fd ------------------------------------------------------------ */
+
+/* General registers, in x86 encoding order (rax = 0 ... r15 = 15). */
+struct hvm_regs {
+	__u64 rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi;
+	__u64 r8, r9, r10, r11, r12, r13, r14, r15;
+	__u64 rip, rflags;
+};
+
+/*
+ * attrib uses the SVM VMCB packing of the descriptor attribute bits:
+ * bits 0-3 type, 4 S, 5-6 DPL, 7 P, 8 AVL, 9 L, 10 D/B, 11 G.
+ */
+struct hvm_segment {
+	__u64 base;
+	__u32 limit;
+	__u16 selector;
+	__u16 attrib;
+};
+
+struct hvm_dtable {
+	__u64 base;
+	__u16 limit;
+	__u16 reserved[3];
+};
+
+struct hvm_sregs {
+	struct hvm_segment cs, ds, es, fs, gs, ss, tr, ldt;
+	struct hvm_dtable gdt, idt;
+	__u64 cr0, cr2, cr3, cr4, cr8, efer;
+	__u64 reserved[4];
+};
+
+enum hvm_exit_reason {
+	HVM_EXIT_NONE		= 0,
+	HVM_EXIT_HLT		= 1,	/* guest executed HLT; RIP is past it */
+	HVM_EXIT_IO		= 2,	/* port access no ring served */
+	HVM_EXIT_MMIO		= 3,	/* MMIO access no ring served */
+	HVM_EXIT_MSR		= 4,	/* MSR the kernel does not handle */
+	HVM_EXIT_SHUTDOWN	= 5,	/* triple fault */
+	HVM_EXIT_DECODE_FAILED	= 6,	/* MMIO instruction not decodable */
+	HVM_EXIT_FAIL_ENTRY	= 7,	/* hardware refused the guest state */
+	HVM_EXIT_UNHANDLED	= 8,	/* exit the kernel does not know */
+	HVM_EXIT_STOPPED	= 9,	/* HVM_RING_STOP_VM: device asked */
+	HVM_EXIT_INTR		= 10,	/* RUN interrupted by a signal */
+};
+
+/*
+ * Layout of the page mmap'ed from a vCPU fd at offset 0.  The kernel fills
+ * exit_reason and the matching member of the union when HVM_RUN returns,
+ * and copies the guest's general registers into regs.  Userspace may edit
+ * regs and set regs_dirty = 1: the next HVM_RUN loads them.
+ */
+struct hvm_run {
+	__u32 exit_reason;	/* enum hvm_exit_reason */
+	__u32 regs_dirty;
+	__u64 reserved0;
+	union {
+		/*
+		 * HVM_EXIT_IO / HVM_EXIT_MMIO without a ring.  For a read,
+		 * write the value to data before the next HVM_RUN: the
+		 * access completes then.  A write is already done.
+		 */
+		struct {
+			__u64 addr;	/* port or guest-physical address */
+			__u64 data;
+			__u8 size;	/* 1, 2, 4 or 8 */
+			__u8 is_write;
+			__u8 reserved[6];
+		} io;
+		/*
+		 * HVM_EXIT_MSR.  For a read, put the value in data; set
+		 * error = 1 to make the guest take #GP instead.
+		 */
+		struct {
+			__u32 index;
+			__u8 is_write;
+			__u8 error;
+			__u8 reserved[2];
+			__u64 data;
+		} msr;
+		/* HVM_EXIT_DECODE_FAILED */
+		struct {
+			__u64 gpa;
+			__u64 rip;
+			__u8 insn_len;	/* bytes fetched (0: fetch failed) */
+			__u8 insn[15];
+		} decode;
+		/* HVM_EXIT_FAIL_ENTRY / HVM_EXIT_UNHANDLED / HVM_EXIT_SHUTDOWN */
+		struct {
+			__u64 hw_exit_code;	/* SVM exit code / VMX reason */
+			__u64 info1;
+			__u64 info2;
+		} hw;
+		/* HVM_EXIT_STOPPED */
+		struct {
+			__u64 code;
+		} stop;
+		__u8 padding[256];
+	};
+	struct hvm_regs regs;
+};
+
+/* ---- ring fd: the shared-memory I/O ring -------------------------------- */
+
+/*
+ * A ring is created on the VM fd and handed to a device helper (usually
+ * another process).  mmap the whole ring (header.mmap_size bytes) from
+ * offset 0.  Slot life cycle, one slot per vCPU:
+ *
+ *   FREE -> PENDING (kernel wrote the request)
+ *        -> PROCESSING (helper took it)
+ *        -> COMPLETE (helper wrote data/result, then calls HVM_RING_NOTIFY)
+ *        -> FREE (kernel consumed the result)
+ *
+ * State stores use release ordering and loads acquire ordering on both
+ * sides.  Posted writes go to a single-producer-per-lock, single-consumer
+ * ring of entries; the kernel advances posted_head, the helper
+ * posted_tail.  A synchronous request carries posted_seq: the helper must
+ * have consumed every posted entry before it (posted_tail >= posted_seq)
+ * before serving the request, so a request never overtakes earlier posted
+ * writes.
+ */
+#define HVM_RING_MAGIC		0x484d5652U	/* "RVMH" */
+
+enum hvm_slot_state {
+	HVM_SLOT_FREE		= 0,
+	HVM_SLOT_PENDING	= 1,
+	HVM_SLOT_PROCESSING	= 2,
+	HVM_SLOT_COMPLETE	= 3,
+};
+
+enum hvm_io_space {
+	HVM_IO_PIO	= 0,
+	HVM_IO_MMIO	= 1,
+};
+
+struct hvm_ring_slot {
+	__u32 state;		/* enum hvm_slot_state */
+	__u32 vcpu;
+	__u8 space;		/* enum hvm_io_space */
+	__u8 is_write;
+	__u8 size;		/* 1, 2, 4 or 8 */
+	__u8 reserved0;
+	__s32 result;		/* helper: 0 or -errno (guest sees all-ones) */
+	__u64 addr;
+	__u64 data;		/* write value / read result */
+	__u64 seq;		/* request number, increasing per ring */
+	__u64 posted_seq;	/* posted entries queued before this one */
+	__u64 reserved[2];
+};
+
+struct hvm_posted_entry {
+	__u64 seq;		/* posted sequence number of this entry */
+	__u64 addr;
+	__u64 data;
+	__u8 space;
+	__u8 size;
+	__u8 reserved[2];
+	__u32 vcpu;
+};
+
+struct hvm_ring_header {
+	__u32 magic;		/* HVM_RING_MAGIC */
+	__u32 version;		/* HVM_API_VERSION */
+	__u32 nr_slots;
+	__u32 nr_posted;	/* power of two */
+	__u32 slots_offset;	/* from the start of the mapping */
+	__u32 posted_offset;
+	__u32 mmap_size;
+	__u32 reserved0;
+	/* Kernel-written: entries published so far.  Helper reads (acquire). */
+	__u64 posted_head;
+	/* Helper-written: entries consumed so far.  Kernel reads (acquire). */
+	__u64 posted_tail;
+	__u64 reserved[4];
+};
+
+#define HVM_POSTED_MAX_RANGES	16
+
+/* A range whose writes are posted instead of synchronous. */
+struct hvm_posted_range {
+	__u32 space;		/* enum hvm_io_space */
+	__u32 reserved;
+	__u64 base;
+	__u64 size;
+};
+
+/* ---- ioctls ------------------------------------------------------------- */
+
+#define HVMIO	0xB9
+
+/* system fd */
+#define HVM_GET_API_VERSION	_IO(HVMIO,   0x00)
+#define HVM_GET_CAPS		_IOWR(HVMIO, 0x01, struct hvm_caps)
+#define HVM_CREATE_VM		_IO(HVMIO,   0x02)
+
+/* VM fd */
+#define HVM_SET_MEMORY_SLOT	_IOW(HVMIO,  0x10, struct hvm_memory_slot)
+#define HVM_CREATE_VCPU		_IO(HVMIO,   0x11)	/* arg: vCPU id */
+#define HVM_SET_CPUID		_IOW(HVMIO,  0x12, struct hvm_cpuid)
+#define HVM_CREATE_RING		_IO(HVMIO,   0x13)
+
+/* vCPU fd */
+#define HVM_RUN			_IO(HVMIO,   0x20)
+#define HVM_GET_REGS		_IOR(HVMIO,  0x21, struct hvm_regs)
+#define HVM_SET_REGS		_IOW(HVMIO,  0x22, struct hvm_regs)
+#define HVM_GET_SREGS		_IOR(HVMIO,  0x23, struct hvm_sregs)
+#define HVM_SET_SREGS		_IOW(HVMIO,  0x24, struct hvm_sregs)
+
+/* ring fd */
+#define HVM_RING_NOTIFY		_IO(HVMIO,   0x30)
+#define HVM_RING_ADD_POSTED	_IOW(HVMIO,  0x31, struct hvm_posted_range)
+#define HVM_RING_STOP_VM	_IO(HVMIO,   0x32)	/* arg: stop code */
+
+#endif /* _UAPI_LINUX_HVM_H */
