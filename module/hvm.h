@@ -14,6 +14,8 @@
 #include <linux/spinlock.h>
 #include <linux/mm_types.h>
 #include <linux/wait.h>
+#include <linux/refcount.h>
+#include <asm/fpu/api.h>
 #include "../uapi/linux/hvm.h"
 
 struct hvm_vm;
@@ -38,6 +40,7 @@ enum hvm_exit_kind {
 	HVM_X_HLT,
 	HVM_X_IO,		/* port I/O: see io */
 	HVM_X_NPF,		/* nested page fault: see npf */
+	HVM_X_XSETBV,		/* value in edx:eax, XCR number in ecx */
 	HVM_X_SHUTDOWN,
 	HVM_X_FAIL_ENTRY,
 	HVM_X_UNHANDLED,
@@ -63,9 +66,6 @@ struct hvm_exit {
 	u64 info1, info2;
 };
 
-/* Guest mode as far as the decoder needs it. */
-struct hvm_sregs_cache;
-
 /*
  * One table per vendor, chosen at load.  Callers: *_hw_* from
  * main.c (any context noted), the rest from VM/vCPU ioctls in process
@@ -77,6 +77,8 @@ struct hvm_backend_ops {
 
 	/* Load time: 0 if usable, else -errno after one pr_err line. */
 	int (*probe)(struct hvm_caps *caps);
+	/* Module unload: free what probe allocated. */
+	void (*unload)(void);
 	/* On each CPU, IRQs off: switch virtualization on/off. */
 	int (*cpu_enable)(void);
 	void (*cpu_disable)(void);
@@ -126,7 +128,14 @@ struct hvm_slot {
 };
 
 struct hvm_vm {
+	/* Memory lifetime of this struct. */
 	struct kref ref;
+	/*
+	 * Open VM and vCPU fds.  When it drops to zero the VM is torn down
+	 * (ring detached, memory unpinned, backend state freed) even if a
+	 * ring fd still holds a kref.
+	 */
+	refcount_t users;
 	struct mm_struct *mm;		/* creator's mm (mmgrab) */
 	void *arch;			/* backend private */
 
@@ -140,6 +149,9 @@ struct hvm_vm {
 	struct hvm_cpuid_entry *cpuid;
 
 	struct hvm_ring *ring;		/* reference owned by the VM */
+
+	/* Bumped when nested page table entries are removed. */
+	atomic_t tlb_gen;
 
 	/* Set by HVM_RING_STOP_VM: every vCPU exits with STOPPED. */
 	bool stopped;
@@ -159,8 +171,10 @@ struct hvm_vcpu {
 
 	/* CPU the vCPU is in guest mode on, or -1. */
 	int guest_cpu;
-	/* Set by the core when guest TLB entries may be stale. */
-	bool need_tlb_flush;
+	struct fpu_guest guest_fpu;
+	u64 xcr0;			/* guest XCR0 */
+	u32 pkru;			/* guest PKRU while the host's is loaded */
+	u32 host_pkru;
 
 	struct hvm_exit exit;
 
@@ -177,13 +191,26 @@ struct hvm_vcpu {
 		u64 addr;
 		u64 data;
 	} io;
-	/* Pending HVM_EXIT_MSR read to complete on the next run. */
-	bool msr_read_pending;
+	/* An HVM_EXIT_MSR userspace has to answer before the next entry. */
+	struct {
+		bool pending;
+		bool is_write;
+	} msr;
 };
 
 /* vm.c */
+static inline void hvm_vm_get(struct hvm_vm *vm)
+{
+	kref_get(&vm->ref);
+}
+
 void hvm_vm_put(struct hvm_vm *vm);
+/* Count an open fd (vCPU) against the VM; the last drop tears it down. */
+void hvm_vm_users_get(struct hvm_vm *vm);
+void hvm_vm_users_drop(struct hvm_vm *vm);
 int hvm_create_vm(void);
+/* Caller holds vm->mmu_lock. */
+int hvm_map_guest_page(struct hvm_vm *vm, struct hvm_slot *slot, u64 gpa);
 struct hvm_slot *hvm_find_slot(struct hvm_vm *vm, u64 gpa);
 /* Read guest-physical memory (memory slots only). 0 or -EFAULT. */
 int hvm_read_guest_phys(struct hvm_vm *vm, u64 gpa, void *buf, size_t len);
@@ -197,5 +224,12 @@ int hvm_create_vcpu(struct hvm_vm *vm, u32 id);
 /* main.c */
 int hvm_hw_get(void);
 void hvm_hw_put(void);
+/*
+ * Guest-owned extended state around one entry: call with IRQs off right
+ * before entering (guest CR4 as the guest set it) and right after exit.
+ */
+void hvm_load_guest_xstate(struct hvm_vcpu *vcpu, u64 guest_cr4);
+void hvm_load_host_xstate(struct hvm_vcpu *vcpu, u64 guest_cr4);
+u64 hvm_host_xcr0(void);
 
 #endif /* HVM_CORE_H */

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvm: module entry, /dev/hvm, backend choice and the per-CPU switch that
+ * turns virtualization on while at least one VM exists.
+ */
+#define pr_fmt(fmt) "hvm: " fmt
+
+#include <linux/module.h>
+#include <linux/miscdevice.h>
+#include <linux/fs.h>
+#include <linux/uaccess.h>
+#include <linux/cpuhotplug.h>
+#include <linux/cpu.h>
+#include <asm/processor.h>
+#include <asm/fpu/xcr.h>
+#include <asm/pkru.h>
+
+#include "hvm.h"
+
+extern const struct hvm_backend_ops hvm_svm_ops;
+extern const struct hvm_backend_ops hvm_vmx_ops;
+
+const struct hvm_backend_ops *hvm_ops;
+struct hvm_caps hvm_host_caps;
+
+static u64 host_xcr0;
+
+/*
+ * Virtualization is on for every online CPU while hw_users > 0.  The cpuhp
+ * state exists exactly while it is on, so CPUs that come online meanwhile
+ * are switched on by the same callbacks, and offline ones off.
+ */
+static DEFINE_MUTEX(hw_lock);
+static unsigned int hw_users;
+static int hw_cpuhp_state;
+
+static int hvm_cpu_online(unsigned int cpu)
+{
+	unsigned long flags;
+	int ret;
+
+	local_irq_save(flags);
+	ret = hvm_ops->cpu_enable();
+	local_irq_restore(flags);
+	return ret;
+}
+
+static int hvm_cpu_offline(unsigned int cpu)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	hvm_ops->cpu_disable();
+	local_irq_restore(flags);
+	return 0;
+}
+
+int hvm_hw_get(void)
+{
+	int ret = 0;
+
+	mutex_lock(&hw_lock);
+	if (hw_users == 0) {
+		ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "hvm:online",
+					hvm_cpu_online, hvm_cpu_offline);
+		if (ret < 0)
+			goto out;
+		hw_cpuhp_state = ret;
+		ret = 0;
+	}
+	hw_users++;
+out:
+	mutex_unlock(&hw_lock);
+	return ret;
+}
+
+void hvm_hw_put(void)
+{
+	mutex_lock(&hw_lock);
+	if (!WARN_ON(hw_users == 0) && --hw_users == 0)
+		cpuhp_remove_state(hw_cpuhp_state);
+	mutex_unlock(&hw_lock);
+}
+
+void hvm_load_guest_xstate(struct hvm_vcpu *vcpu, u64 guest_cr4)
+{
+	if ((guest_cr4 & X86_CR4_OSXSAVE) && vcpu->xcr0 != host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
+	if (cpu_feature_enabled(X86_FEATURE_PKU)) {
+		vcpu->host_pkru = read_pkru();
+		if ((guest_cr4 & X86_CR4_PKE) && vcpu->pkru != vcpu->host_pkru)
+			write_pkru(vcpu->pkru);
+	}
+}
+
+void hvm_load_host_xstate(struct hvm_vcpu *vcpu, u64 guest_cr4)
+{
+	if (cpu_feature_enabled(X86_FEATURE_PKU)) {
+		if (guest_cr4 & X86_CR4_PKE)
+			vcpu->pkru = read_pkru();
+		if (vcpu->pkru != vcpu->host_pkru)
+			write_pkru(vcpu->host_pkru);
+	}
+	if ((guest_cr4 & X86_CR4_OSXSAVE) && vcpu->xcr0 != host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+}
+
+u64 hvm_host_xcr0(void)
+{
+	return host_xcr0;
+}
+
+static long hvm_dev_get_caps(void __user *argp)
+{
+	u32 size;
+
+	if (get_user(size, (u32 __user *)argp))
+		return -EFAULT;
+	if (size != sizeof(struct hvm_caps))
+		return -EINVAL;
+	if (copy_to_user(argp, &hvm_host_caps, sizeof(hvm_host_caps)))
+		return -EFAULT;
+	return 0;
+}
+
+static long hvm_dev_ioctl(struct file *filp, unsigned int cmd,
+			  unsigned long arg)
+{
+	switch (cmd) {
+	case HVM_GET_API_VERSION:
+		return HVM_API_VERSION;
+	case HVM_GET_CAPS:
+		return hvm_dev_get_caps((void __user *)arg);
+	case HVM_CREATE_VM:
+		if (arg)
+			return -EINVAL;
+		return hvm_create_vm();
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations hvm_dev_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= hvm_dev_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice hvm_miscdev = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= HVM_NAME,
+	.fops	= &hvm_dev_fops,
+	.mode	= 0600,
+};
+
+static int __init hvm_init(void)
+{
+	int ret;
+
+	if (boot_cpu_data.x86_vendor == X86_VENDOR_AMD ||
+	    boot_cpu_data.x86_vendor == X86_VENDOR_HYGON) {
+		hvm_ops = &hvm_svm_ops;
+	} else if (boot_cpu_data.x86_vendor == X86_VENDOR_INTEL) {
+		hvm_ops = &hvm_vmx_ops;
+	} else {
+		pr_err("unsupported CPU vendor\n");
+		return -ENODEV;
+	}
+
+	hvm_host_caps.size = sizeof(hvm_host_caps);
+	hvm_host_caps.vendor = hvm_ops->vendor;
+	hvm_host_caps.max_vcpus = HVM_MAX_VCPUS;
+	hvm_host_caps.max_slots = HVM_MAX_SLOTS;
+	hvm_host_caps.max_cpuid_entries = HVM_MAX_CPUID_ENTRIES;
+	hvm_host_caps.max_gpa = HVM_MAX_GPA;
+	ret = hvm_ops->probe(&hvm_host_caps);
+	if (ret)
+		return ret;
+
+	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
+		host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+
+	ret = misc_register(&hvm_miscdev);
+	if (ret) {
+		pr_err("cannot register /dev/%s: %d\n", HVM_NAME, ret);
+		return ret;
+	}
+	pr_info("%s backend ready\n", hvm_ops->name);
+	return 0;
+}
+
+static void __exit hvm_exit(void)
+{
+	misc_deregister(&hvm_miscdev);
+	if (hvm_ops->unload)
+		hvm_ops->unload();
+}
+
+module_init(hvm_init);
+module_exit(hvm_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("hvm: hosted hypervisor (AMD SVM, Intel VMX)");

@@ -1,0 +1,753 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvm AMD SVM backend (AMD APM vol. 2, chapter 15).
+ */
+#define pr_fmt(fmt) "hvm: svm: " fmt
+
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/percpu.h>
+#include <asm/msr.h>
+#include <asm/msr-index.h>
+#include <asm/processor.h>
+#include <asm/cpufeature.h>
+#include <asm/debugreg.h>
+#include <asm/nospec-branch.h>
+#include <asm/trap_pf.h>
+
+#include "svm.h"
+
+/* Sizes fixed by the APM: 12 KiB I/O and 8 KiB MSR permission maps. */
+#define SVM_IOPM_PAGES		3
+#define SVM_MSRPM_PAGES		2
+
+#define SVM_SEG_CODE_RESET	0x9b	/* P, S, code, read, accessed */
+#define SVM_SEG_DATA_RESET	0x93	/* P, S, data, write, accessed */
+#define SVM_SEG_TSS_RESET	0x8b	/* P, 32-bit busy TSS */
+#define SVM_SEG_LDT_RESET	0x82	/* P, LDT */
+
+#define SVM_PAT_DEFAULT		0x0007040600070406ULL
+
+#define UD_VECTOR		6
+
+struct svm_cpu {
+	void *hsave;		/* VM_HSAVE_PA area */
+	void *host_save;	/* host VMSAVE area */
+	u64 host_save_pa;
+	bool enabled;		/* EFER.SVME set by us */
+	u64 asid_gen;
+	u32 next_asid;
+	struct hvm_vm *last_vm;
+};
+
+static DEFINE_PER_CPU(struct svm_cpu, svm_cpus);
+static void *svm_iopm;
+static void *svm_msrpm;
+static u32 svm_nr_asids;
+
+/* ---- load time, per-CPU enable ------------------------------------------ */
+
+static void svm_free_percpu(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu *c = per_cpu_ptr(&svm_cpus, cpu);
+
+		free_page((unsigned long)c->hsave);
+		free_page((unsigned long)c->host_save);
+		c->hsave = NULL;
+		c->host_save = NULL;
+	}
+	free_pages((unsigned long)svm_iopm, get_order(SVM_IOPM_PAGES * PAGE_SIZE));
+	free_pages((unsigned long)svm_msrpm, get_order(SVM_MSRPM_PAGES * PAGE_SIZE));
+	svm_iopm = NULL;
+	svm_msrpm = NULL;
+}
+
+static void svm_unload(void)
+{
+	svm_free_percpu();
+}
+
+static int svm_probe(struct hvm_caps *caps)
+{
+	u64 vm_cr, efer;
+	int cpu;
+
+	if (!boot_cpu_has(X86_FEATURE_SVM)) {
+		pr_err("CPU has no AMD SVM\n");
+		return -ENODEV;
+	}
+	rdmsrl(MSR_VM_CR, vm_cr);
+	if (vm_cr & SVM_VM_CR_SVM_DIS_MASK) {
+		pr_err("SVM disabled by firmware (VM_CR.SVMDIS)\n");
+		return -EPERM;
+	}
+	if (!boot_cpu_has(X86_FEATURE_NPT)) {
+		pr_err("CPU has SVM but no nested paging (NPT)\n");
+		return -ENODEV;
+	}
+	rdmsrl(MSR_EFER, efer);
+	if (efer & EFER_SVME) {
+		pr_err("SVM is in use by another hypervisor (kvm_amd?)\n");
+		return -EBUSY;
+	}
+
+	svm_nr_asids = cpuid_ebx(SVM_CPUID_FUNC);
+	if (svm_nr_asids < 2) {
+		pr_err("SVM reports no usable ASID\n");
+		return -ENODEV;
+	}
+	caps->nr_asids = svm_nr_asids;
+	caps->features = HVM_CAP_NESTED_PAGING;
+	if (boot_cpu_has(X86_FEATURE_NRIPS))
+		caps->features |= HVM_CAP_NRIP_SAVE;
+	if (boot_cpu_has(X86_FEATURE_DECODEASSISTS))
+		caps->features |= HVM_CAP_DECODE_ASSISTS;
+	if (boot_cpu_has(X86_FEATURE_FLUSHBYASID))
+		caps->features |= HVM_CAP_FLUSH_BY_ASID;
+	if (boot_cpu_has(X86_FEATURE_VMCBCLEAN))
+		caps->features |= HVM_CAP_VMCB_CLEAN;
+	if (boot_cpu_has(X86_FEATURE_VGIF))
+		caps->features |= HVM_CAP_VGIF;
+
+	/* Every port and every MSR is intercepted: deny by default. */
+	svm_iopm = (void *)__get_free_pages(GFP_KERNEL,
+					    get_order(SVM_IOPM_PAGES * PAGE_SIZE));
+	svm_msrpm = (void *)__get_free_pages(GFP_KERNEL,
+					     get_order(SVM_MSRPM_PAGES * PAGE_SIZE));
+	if (!svm_iopm || !svm_msrpm)
+		goto nomem;
+	memset(svm_iopm, 0xff, SVM_IOPM_PAGES * PAGE_SIZE);
+	memset(svm_msrpm, 0xff, SVM_MSRPM_PAGES * PAGE_SIZE);
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu *c = per_cpu_ptr(&svm_cpus, cpu);
+
+		c->hsave = (void *)get_zeroed_page(GFP_KERNEL);
+		c->host_save = (void *)get_zeroed_page(GFP_KERNEL);
+		if (!c->hsave || !c->host_save)
+			goto nomem;
+		c->host_save_pa = __pa(c->host_save);
+	}
+	return 0;
+
+nomem:
+	svm_free_percpu();
+	return -ENOMEM;
+}
+
+static int svm_cpu_enable(void)
+{
+	struct svm_cpu *c = this_cpu_ptr(&svm_cpus);
+	u64 efer;
+
+	rdmsrl(MSR_EFER, efer);
+	if (efer & EFER_SVME) {
+		pr_err_ratelimited("CPU %d: SVM already on: in use by another hypervisor (kvm_amd?)\n",
+				   smp_processor_id());
+		return -EBUSY;
+	}
+	wrmsrl(MSR_EFER, efer | EFER_SVME);
+	wrmsrl(MSR_VM_HSAVE_PA, __pa(c->hsave));
+	c->enabled = true;
+	/* TLB entries from before are unknown: the first ASID flushes all. */
+	c->asid_gen++;
+	c->next_asid = svm_nr_asids;
+	c->last_vm = NULL;
+	return 0;
+}
+
+static void svm_cpu_disable(void)
+{
+	struct svm_cpu *c = this_cpu_ptr(&svm_cpus);
+	u64 efer;
+
+	if (!c->enabled)
+		return;
+	wrmsrl(MSR_VM_HSAVE_PA, 0);
+	rdmsrl(MSR_EFER, efer);
+	wrmsrl(MSR_EFER, efer & ~EFER_SVME);
+	c->enabled = false;
+}
+
+/* ---- VMs ------------------------------------------------------------------ */
+
+static int svm_vm_init(struct hvm_vm *vm)
+{
+	struct svm_vm *svm = kzalloc(sizeof(*svm), GFP_KERNEL_ACCOUNT);
+	int ret;
+
+	if (!svm)
+		return -ENOMEM;
+	vm->arch = svm;
+	ret = svm_npt_init(vm);
+	if (ret) {
+		kfree(svm);
+		vm->arch = NULL;
+	}
+	return ret;
+}
+
+static void svm_vm_destroy(struct hvm_vm *vm)
+{
+	int cpu;
+
+	if (!vm->arch)
+		return;
+	svm_npt_destroy(vm);
+	kfree(vm->arch);
+	vm->arch = NULL;
+	/* A later VM at the same address must still get its IBPB. */
+	for_each_possible_cpu(cpu)
+		cmpxchg(&per_cpu_ptr(&svm_cpus, cpu)->last_vm, vm, NULL);
+}
+
+/* ---- vCPUs ---------------------------------------------------------------- */
+
+static void svm_set_seg(struct vmcb_seg *seg, u16 sel, u16 attrib, u32 limit,
+			u64 base)
+{
+	seg->selector = sel;
+	seg->attrib = attrib;
+	seg->limit = limit;
+	seg->base = base;
+}
+
+/* Architectural reset state (APM 14.1.3), entry at F000:FFF0. */
+static void svm_reset_state(struct hvm_vcpu *vcpu)
+{
+	struct vmcb_save_area *save = &((struct svm_vcpu *)vcpu->arch)->vmcb->save;
+
+	svm_set_seg(&save->cs, 0xf000, SVM_SEG_CODE_RESET, 0xffff, 0xffff0000);
+	svm_set_seg(&save->ds, 0, SVM_SEG_DATA_RESET, 0xffff, 0);
+	svm_set_seg(&save->es, 0, SVM_SEG_DATA_RESET, 0xffff, 0);
+	svm_set_seg(&save->fs, 0, SVM_SEG_DATA_RESET, 0xffff, 0);
+	svm_set_seg(&save->gs, 0, SVM_SEG_DATA_RESET, 0xffff, 0);
+	svm_set_seg(&save->ss, 0, SVM_SEG_DATA_RESET, 0xffff, 0);
+	svm_set_seg(&save->tr, 0, SVM_SEG_TSS_RESET, 0xffff, 0);
+	svm_set_seg(&save->ldtr, 0, SVM_SEG_LDT_RESET, 0xffff, 0);
+	svm_set_seg(&save->gdtr, 0, 0, 0xffff, 0);
+	svm_set_seg(&save->idtr, 0, 0, 0xffff, 0);
+	save->cr0 = X86_CR0_ET | X86_CR0_CD | X86_CR0_NW;
+	save->cr4 = 0;
+	save->efer = EFER_SVME;
+	save->dr6 = DR6_RESERVED;
+	save->dr7 = 0x400;	/* bit 10 reads as one */
+	save->g_pat = SVM_PAT_DEFAULT;
+	vcpu->rip = 0xfff0;
+	vcpu->rflags = X86_EFLAGS_FIXED;
+}
+
+static void svm_set_intercepts(struct vmcb_control_area *ctl)
+{
+	static const int intercepts[] = {
+		INTERCEPT_INTR, INTERCEPT_NMI, INTERCEPT_SMI, INTERCEPT_INIT,
+		INTERCEPT_CPUID, INTERCEPT_INVD, INTERCEPT_HLT,
+		INTERCEPT_INVLPGA, INTERCEPT_IOIO_PROT, INTERCEPT_MSR_PROT,
+		INTERCEPT_SHUTDOWN, INTERCEPT_VMRUN, INTERCEPT_VMMCALL,
+		INTERCEPT_VMLOAD, INTERCEPT_VMSAVE, INTERCEPT_STGI,
+		INTERCEPT_CLGI, INTERCEPT_SKINIT, INTERCEPT_RDTSCP,
+		INTERCEPT_MONITOR, INTERCEPT_MWAIT, INTERCEPT_MWAIT_COND,
+		INTERCEPT_XSETBV, INTERCEPT_RDPRU,
+		/* DR0-3 hold host breakpoints: the guest gets #UD. */
+		INTERCEPT_DR0_READ, INTERCEPT_DR1_READ, INTERCEPT_DR2_READ,
+		INTERCEPT_DR3_READ, INTERCEPT_DR0_WRITE, INTERCEPT_DR1_WRITE,
+		INTERCEPT_DR2_WRITE, INTERCEPT_DR3_WRITE,
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
+		__set_bit(intercepts[i], (unsigned long *)ctl->intercepts);
+}
+
+static int svm_vcpu_init(struct hvm_vcpu *vcpu)
+{
+	struct svm_vm *svm_vm = vcpu->vm->arch;
+	struct vmcb_control_area *ctl;
+	struct svm_vcpu *svm;
+
+	svm = kzalloc(sizeof(*svm), GFP_KERNEL_ACCOUNT);
+	if (!svm)
+		return -ENOMEM;
+	svm->vmcb = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!svm->vmcb) {
+		kfree(svm);
+		return -ENOMEM;
+	}
+	svm->vmcb_pa = __pa(svm->vmcb);
+	svm->last_cpu = -1;
+	vcpu->arch = svm;
+
+	ctl = &svm->vmcb->control;
+	svm_set_intercepts(ctl);
+	ctl->iopm_base_pa = __pa(svm_iopm);
+	ctl->msrpm_base_pa = __pa(svm_msrpm);
+	/* Guest IF masks only virtual interrupts; host IRQs always exit. */
+	ctl->int_ctl = V_INTR_MASKING_MASK;
+	ctl->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+	ctl->nested_cr3 = __pa(svm_vm->npt_root);
+	svm_reset_state(vcpu);
+	return 0;
+}
+
+static void svm_vcpu_destroy(struct hvm_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->arch;
+
+	if (!svm)
+		return;
+	free_page((unsigned long)svm->vmcb);
+	kfree(svm);
+	vcpu->arch = NULL;
+}
+
+static void svm_pick_asid(struct svm_vcpu *svm, struct svm_cpu *c)
+{
+	if (c->next_asid >= svm_nr_asids) {
+		/* ASIDs run out: reuse them all, after one full flush. */
+		c->asid_gen++;
+		c->next_asid = 1;
+		svm->vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+	}
+	svm->asid = c->next_asid++;
+	svm->asid_gen = c->asid_gen;
+	svm->vmcb->control.asid = svm->asid;
+}
+
+static void svm_inject_exception(struct hvm_vcpu *vcpu, u8 vector,
+				 bool has_error, u32 error_code)
+{
+	struct vmcb_control_area *ctl = &((struct svm_vcpu *)vcpu->arch)->vmcb->control;
+
+	ctl->event_inj = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID |
+			 (has_error ? SVM_EVTINJ_VALID_ERR : 0);
+	ctl->event_inj_err = error_code;
+}
+
+/*
+ * An event the CPU was delivering when the guest left (e.g. an exception
+ * whose IDT entry sat in a page not yet mapped) must be delivered again.
+ * Software interrupts are not re-injected: RIP still points at INTn/INT3,
+ * which runs again.
+ */
+static void svm_requeue_event(struct vmcb_control_area *ctl)
+{
+	u32 info = ctl->exit_int_info;
+	u32 type = info & SVM_EXITINTINFO_TYPE_MASK;
+
+	if (!(info & SVM_EXITINTINFO_VALID))
+		return;
+	if (type == SVM_EXITINTINFO_TYPE_SOFT)
+		return;
+	if (type == SVM_EXITINTINFO_TYPE_EXEPT &&
+	    ((info & SVM_EXITINTINFO_VEC_MASK) == 3 ||
+	     (info & SVM_EXITINTINFO_VEC_MASK) == 4))
+		return;
+	ctl->event_inj = info;
+	ctl->event_inj_err = ctl->exit_int_info_err;
+}
+
+static void svm_decode_exit(struct hvm_vcpu *vcpu, struct svm_vcpu *svm)
+{
+	struct vmcb_control_area *ctl = &svm->vmcb->control;
+	struct hvm_exit *exit = &vcpu->exit;
+	u64 info1 = ctl->exit_info_1;
+	u32 code = ctl->exit_code;
+
+	memset(exit, 0, sizeof(*exit));
+	exit->hw_code = code;
+	exit->info1 = info1;
+	exit->info2 = ctl->exit_info_2;
+	if (boot_cpu_has(X86_FEATURE_NRIPS) && ctl->next_rip > vcpu->rip &&
+	    ctl->next_rip - vcpu->rip <= 15)
+		exit->insn_len = ctl->next_rip - vcpu->rip;
+
+	switch (code) {
+	case SVM_EXIT_INTR:
+	case SVM_EXIT_NMI:
+	case SVM_EXIT_SMI:
+	case SVM_EXIT_INIT:
+		exit->kind = HVM_X_NONE;
+		break;
+	case SVM_EXIT_CPUID:
+		exit->kind = HVM_X_CPUID;
+		break;
+	case SVM_EXIT_HLT:
+		exit->kind = HVM_X_HLT;
+		break;
+	case SVM_EXIT_MSR:
+		exit->kind = info1 ? HVM_X_WRMSR : HVM_X_RDMSR;
+		break;
+	case SVM_EXIT_XSETBV:
+		exit->kind = HVM_X_XSETBV;
+		break;
+	case SVM_EXIT_IOIO:
+		exit->kind = HVM_X_IO;
+		exit->io.port = info1 >> 16;
+		exit->io.in = info1 & SVM_IOIO_TYPE_MASK;
+		exit->io.string = info1 & SVM_IOIO_STR_MASK;
+		exit->io.rep = info1 & SVM_IOIO_REP_MASK;
+		exit->io.size = (info1 & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
+		if (exit->io.size == 4)
+			exit->io.size = 4;
+		else if (exit->io.size == 2)
+			exit->io.size = 2;
+		else
+			exit->io.size = 1;
+		/* EXITINFO2 holds the next RIP for IOIO, NRIP_SAVE or not. */
+		exit->insn_len = ctl->exit_info_2 - vcpu->rip;
+		break;
+	case SVM_EXIT_NPF:
+		exit->kind = HVM_X_NPF;
+		exit->npf.gpa = ctl->exit_info_2;
+		exit->npf.present = info1 & X86_PF_PROT;
+		exit->npf.write = info1 & X86_PF_WRITE;
+		exit->npf.fetch = info1 & X86_PF_INSTR;
+		break;
+	case SVM_EXIT_SHUTDOWN:
+		exit->kind = HVM_X_SHUTDOWN;
+		break;
+	case SVM_EXIT_ERR:
+		exit->kind = HVM_X_FAIL_ENTRY;
+		break;
+	case SVM_EXIT_RDTSCP:
+		vcpu->gprs[HVM_RCX] = svm->tsc_aux;
+		exit->kind = HVM_X_NONE;
+		{
+			u64 tsc = rdtsc() + ctl->tsc_offset;
+
+			vcpu->gprs[HVM_RAX] = (u32)tsc;
+			vcpu->gprs[HVM_RDX] = tsc >> 32;
+		}
+		vcpu->rip += 3;
+		break;
+	case SVM_EXIT_INVD:
+		/* Dropping dirty lines would hurt the host: act as a no-op. */
+		exit->kind = HVM_X_NONE;
+		vcpu->rip += 2;
+		break;
+	case SVM_EXIT_VMRUN:
+	case SVM_EXIT_VMMCALL:
+	case SVM_EXIT_VMLOAD:
+	case SVM_EXIT_VMSAVE:
+	case SVM_EXIT_STGI:
+	case SVM_EXIT_CLGI:
+	case SVM_EXIT_SKINIT:
+	case SVM_EXIT_INVLPGA:
+	case SVM_EXIT_MONITOR:
+	case SVM_EXIT_MWAIT:
+	case SVM_EXIT_MWAIT_COND:
+	case SVM_EXIT_RDPRU:
+	case SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR3:
+	case SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR3:
+		svm_inject_exception(vcpu, UD_VECTOR, false, 0);
+		exit->kind = HVM_X_NONE;
+		break;
+	default:
+		exit->kind = HVM_X_UNHANDLED;
+		break;
+	}
+}
+
+static int svm_vcpu_run(struct hvm_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = vcpu->arch;
+	struct vmcb *vmcb = svm->vmcb;
+	struct hvm_vm *vm = vcpu->vm;
+	struct svm_cpu *c;
+	int cpu, tlb_gen;
+
+	vmcb->save.rip = vcpu->rip;
+	vmcb->save.rflags = vcpu->rflags;
+	vmcb->save.rsp = vcpu->gprs[HVM_RSP];
+	vmcb->save.rax = vcpu->gprs[HVM_RAX];
+	/* No clean bits are used: the CPU reloads the whole VMCB. */
+	vmcb->control.clean = 0;
+
+	local_irq_disable();
+	cpu = smp_processor_id();
+	c = per_cpu_ptr(&svm_cpus, cpu);
+	WRITE_ONCE(vcpu->guest_cpu, cpu);
+	/* Pairs with hvm_kick_vcpus(): see tlb_gen after publishing cpu. */
+	smp_mb();
+	tlb_gen = atomic_read(&vm->tlb_gen);
+	if (svm->last_cpu != cpu || svm->asid_gen != c->asid_gen ||
+	    svm->tlb_gen != tlb_gen) {
+		svm_pick_asid(svm, c);
+		svm->tlb_gen = tlb_gen;
+		svm->last_cpu = cpu;
+	}
+	if (c->last_vm != vm) {
+		/* Another guest's branch training must not steer this one. */
+		indirect_branch_prediction_barrier();
+		c->last_vm = vm;
+	}
+
+	hvm_load_guest_xstate(vcpu, vmcb->save.cr4);
+	asm volatile("clgi" ::: "memory");
+	hvm_svm_vmrun(svm->vmcb_pa, vcpu->gprs, c->host_save_pa);
+	hvm_load_host_xstate(vcpu, vmcb->save.cr4);
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+	asm volatile("stgi" ::: "memory");
+	WRITE_ONCE(vcpu->guest_cpu, -1);
+	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	vmcb->control.event_inj = 0;
+	local_irq_enable();
+
+	vcpu->rip = vmcb->save.rip;
+	vcpu->rflags = vmcb->save.rflags;
+	vcpu->gprs[HVM_RSP] = vmcb->save.rsp;
+	vcpu->gprs[HVM_RAX] = vmcb->save.rax;
+	svm_requeue_event(&vmcb->control);
+	svm_decode_exit(vcpu, svm);
+	return 0;
+}
+
+/* ---- guest state -------------------------------------------------------- */
+
+static void svm_seg_get(const struct vmcb_seg *in, struct hvm_segment *out)
+{
+	out->base = in->base;
+	out->limit = in->limit;
+	out->selector = in->selector;
+	out->attrib = in->attrib;
+}
+
+static void svm_seg_set(const struct hvm_segment *in, struct vmcb_seg *out)
+{
+	out->base = in->base;
+	out->limit = in->limit;
+	out->selector = in->selector;
+	out->attrib = in->attrib & 0xfff;
+}
+
+static void svm_get_sregs(struct hvm_vcpu *vcpu, struct hvm_sregs *sregs)
+{
+	struct vmcb_save_area *save = &((struct svm_vcpu *)vcpu->arch)->vmcb->save;
+
+	svm_seg_get(&save->cs, &sregs->cs);
+	svm_seg_get(&save->ds, &sregs->ds);
+	svm_seg_get(&save->es, &sregs->es);
+	svm_seg_get(&save->fs, &sregs->fs);
+	svm_seg_get(&save->gs, &sregs->gs);
+	svm_seg_get(&save->ss, &sregs->ss);
+	svm_seg_get(&save->tr, &sregs->tr);
+	svm_seg_get(&save->ldtr, &sregs->ldt);
+	sregs->gdt.base = save->gdtr.base;
+	sregs->gdt.limit = save->gdtr.limit;
+	sregs->idt.base = save->idtr.base;
+	sregs->idt.limit = save->idtr.limit;
+	sregs->cr0 = save->cr0;
+	sregs->cr2 = save->cr2;
+	sregs->cr3 = save->cr3;
+	sregs->cr4 = save->cr4;
+	sregs->cr8 = 0;
+	sregs->efer = save->efer & ~EFER_SVME;
+}
+
+#define SVM_GUEST_EFER_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+
+static int svm_set_sregs(struct hvm_vcpu *vcpu, const struct hvm_sregs *sregs)
+{
+	struct vmcb_save_area *save = &((struct svm_vcpu *)vcpu->arch)->vmcb->save;
+
+	/* The rest is checked by VMRUN itself and reported as FAIL_ENTRY. */
+	if ((sregs->efer & ~SVM_GUEST_EFER_BITS) || sregs->cr0 >> 32 ||
+	    sregs->gdt.limit > 0xffff || sregs->idt.limit > 0xffff)
+		return -EINVAL;
+
+	svm_seg_set(&sregs->cs, &save->cs);
+	svm_seg_set(&sregs->ds, &save->ds);
+	svm_seg_set(&sregs->es, &save->es);
+	svm_seg_set(&sregs->fs, &save->fs);
+	svm_seg_set(&sregs->gs, &save->gs);
+	svm_seg_set(&sregs->ss, &save->ss);
+	svm_seg_set(&sregs->tr, &save->tr);
+	svm_seg_set(&sregs->ldt, &save->ldtr);
+	save->gdtr.base = sregs->gdt.base;
+	save->gdtr.limit = sregs->gdt.limit;
+	save->idtr.base = sregs->idt.base;
+	save->idtr.limit = sregs->idt.limit;
+	save->cr0 = sregs->cr0;
+	save->cr2 = sregs->cr2;
+	save->cr3 = sregs->cr3;
+	save->cr4 = sregs->cr4;
+	save->efer = sregs->efer | EFER_SVME;
+	save->cpl = (sregs->ss.attrib >> 5) & 3;
+	return 0;
+}
+
+static bool svm_pat_valid(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 type = pat >> (i * 8);
+
+		if (type == 2 || type == 3 || type > 7)
+			return false;
+	}
+	return true;
+}
+
+static bool is_canonical(u64 addr)
+{
+	return (u64)(((s64)addr << 16) >> 16) == addr;
+}
+
+static int svm_get_msr(struct hvm_vcpu *vcpu, u32 index, u64 *data)
+{
+	struct svm_vcpu *svm = vcpu->arch;
+	struct vmcb_save_area *save = &svm->vmcb->save;
+
+	switch (index) {
+	case MSR_EFER:
+		*data = save->efer & ~EFER_SVME;
+		break;
+	case MSR_STAR:
+		*data = save->star;
+		break;
+	case MSR_LSTAR:
+		*data = save->lstar;
+		break;
+	case MSR_CSTAR:
+		*data = save->cstar;
+		break;
+	case MSR_SYSCALL_MASK:
+		*data = save->sfmask;
+		break;
+	case MSR_KERNEL_GS_BASE:
+		*data = save->kernel_gs_base;
+		break;
+	case MSR_FS_BASE:
+		*data = save->fs.base;
+		break;
+	case MSR_GS_BASE:
+		*data = save->gs.base;
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		*data = save->sysenter_cs;
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		*data = save->sysenter_esp;
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		*data = save->sysenter_eip;
+		break;
+	case MSR_IA32_CR_PAT:
+		*data = save->g_pat;
+		break;
+	case MSR_IA32_TSC:
+		*data = rdtsc() + svm->vmcb->control.tsc_offset;
+		break;
+	case MSR_TSC_AUX:
+		*data = svm->tsc_aux;
+		break;
+	default:
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int svm_set_msr(struct hvm_vcpu *vcpu, u32 index, u64 data)
+{
+	struct svm_vcpu *svm = vcpu->arch;
+	struct vmcb_save_area *save = &svm->vmcb->save;
+
+	switch (index) {
+	case MSR_EFER:
+		if (data & ~SVM_GUEST_EFER_BITS)
+			return -EINVAL;
+		/* LME cannot change while paging is on; LMA is read-only. */
+		if ((save->cr0 & X86_CR0_PG) &&
+		    ((data ^ save->efer) & EFER_LME))
+			return -EINVAL;
+		save->efer = (data & ~EFER_LMA) | (save->efer & EFER_LMA) |
+			     EFER_SVME;
+		return 0;
+	case MSR_STAR:
+		save->star = data;
+		return 0;
+	case MSR_SYSCALL_MASK:
+		save->sfmask = data;
+		return 0;
+	case MSR_IA32_SYSENTER_CS:
+		save->sysenter_cs = data;
+		return 0;
+	case MSR_IA32_CR_PAT:
+		if (!svm_pat_valid(data))
+			return -EINVAL;
+		save->g_pat = data;
+		return 0;
+	case MSR_IA32_TSC:
+		svm->vmcb->control.tsc_offset = data - rdtsc();
+		return 0;
+	case MSR_TSC_AUX:
+		if (data >> 32)
+			return -EINVAL;
+		svm->tsc_aux = data;
+		return 0;
+	}
+
+	/* The rest hold addresses. */
+	if (!is_canonical(data)) {
+		switch (index) {
+		case MSR_LSTAR: case MSR_CSTAR: case MSR_KERNEL_GS_BASE:
+		case MSR_FS_BASE: case MSR_GS_BASE:
+		case MSR_IA32_SYSENTER_ESP: case MSR_IA32_SYSENTER_EIP:
+			return -EINVAL;
+		default:
+			return -ENOENT;
+		}
+	}
+	switch (index) {
+	case MSR_LSTAR:
+		save->lstar = data;
+		break;
+	case MSR_CSTAR:
+		save->cstar = data;
+		break;
+	case MSR_KERNEL_GS_BASE:
+		save->kernel_gs_base = data;
+		break;
+	case MSR_FS_BASE:
+		save->fs.base = data;
+		break;
+	case MSR_GS_BASE:
+		save->gs.base = data;
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		save->sysenter_esp = data;
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		save->sysenter_eip = data;
+		break;
+	default:
+		return -ENOENT;
+	}
+	return 0;
+}
+
+const struct hvm_backend_ops hvm_svm_ops = {
+	.name			= "AMD SVM",
+	.vendor			= HVM_VENDOR_AMD,
+	.probe			= svm_probe,
+	.unload			= svm_unload,
+	.cpu_enable		= svm_cpu_enable,
+	.cpu_disable		= svm_cpu_disable,
+	.vm_init		= svm_vm_init,
+	.vm_destroy		= svm_vm_destroy,
+	.map_page		= svm_npt_map_page,
+	.unmap_range		= svm_npt_unmap_range,
+	.vcpu_init		= svm_vcpu_init,
+	.vcpu_destroy		= svm_vcpu_destroy,
+	.vcpu_run		= svm_vcpu_run,
+	.get_sregs		= svm_get_sregs,
+	.set_sregs		= svm_set_sregs,
+	.inject_exception	= svm_inject_exception,
+	.get_msr		= svm_get_msr,
+	.set_msr		= svm_set_msr,
+};

@@ -1,0 +1,650 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvm: vCPU objects: the vCPU fd, its shared run page, and the run loop
+ * that serves exits in the kernel (CPUID, MSRs, memory faults, port and
+ * MMIO accesses) or hands them to userspace.
+ */
+#define pr_fmt(fmt) "hvm: " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/fpu/xcr.h>
+
+#include "hvm.h"
+#include "ring.h"
+#include "emulate.h"
+
+/* Values for the exit handlers: keep running, or return to userspace. */
+#define HVM_RESUME_GUEST	0
+#define HVM_EXIT_TO_USER	1
+
+#define GP_VECTOR		13
+#define UD_VECTOR		6
+
+/* Bits the guest must never see in CPUID, whatever the VMM configured. */
+#define CPUID_1_ECX_VMX		BIT(5)
+#define CPUID_1_ECX_MONITOR	BIT(3)
+#define CPUID_1_ECX_OSXSAVE	BIT(27)
+#define CPUID_80000001_ECX_SVM	BIT(2)
+
+static void hvm_regs_to_user(struct hvm_vcpu *vcpu, struct hvm_regs *regs)
+{
+	BUILD_BUG_ON(offsetof(struct hvm_regs, rip) !=
+		     HVM_NR_GPRS * sizeof(u64));
+	memcpy(regs, vcpu->gprs, sizeof(vcpu->gprs));
+	regs->rip = vcpu->rip;
+	regs->rflags = vcpu->rflags;
+}
+
+static void hvm_regs_from_user(struct hvm_vcpu *vcpu,
+			       const struct hvm_regs *regs)
+{
+	memcpy(vcpu->gprs, regs, sizeof(vcpu->gprs));
+	vcpu->rip = regs->rip;
+	/* Bit 1 is fixed to 1; reserved bits are not the caller's to set. */
+	vcpu->rflags = (regs->rflags & 0x3f7fd7) | X86_EFLAGS_FIXED;
+}
+
+static void hvm_skip_insn(struct hvm_vcpu *vcpu, unsigned int fallback_len)
+{
+	vcpu->rip += vcpu->exit.insn_len ? vcpu->exit.insn_len : fallback_len;
+}
+
+static void hvm_report_hw(struct hvm_vcpu *vcpu, u32 reason)
+{
+	vcpu->run->exit_reason = reason;
+	vcpu->run->hw.hw_exit_code = vcpu->exit.hw_code;
+	vcpu->run->hw.info1 = vcpu->exit.info1;
+	vcpu->run->hw.info2 = vcpu->exit.info2;
+}
+
+/* ---- port and MMIO accesses ---------------------------------------------- */
+
+/*
+ * One device access.  0: done (*data holds a read's value).  -EAGAIN: the
+ * access went to userspace (run page filled); for a read the guest
+ * instruction is not complete and runs again after the answer.  -EINTR /
+ * -EPIPE from the ring.
+ */
+static int hvm_io_access(struct hvm_vcpu *vcpu, u8 space, u64 addr, u8 size,
+			 bool is_write, u64 *data)
+{
+	struct hvm_ring *ring = READ_ONCE(vcpu->vm->ring);
+	struct hvm_run *run = vcpu->run;
+	int ret;
+
+	if (!is_write && vcpu->io.valid) {
+		vcpu->io.valid = false;
+		if (vcpu->io.space == space && vcpu->io.addr == addr &&
+		    vcpu->io.size == size) {
+			*data = vcpu->io.data;
+			return 0;
+		}
+	}
+	vcpu->io.space = space;
+	vcpu->io.addr = addr;
+	vcpu->io.size = size;
+
+	if (ring) {
+		ret = hvm_ring_access(ring, vcpu, space, addr, size, is_write,
+				      data);
+		return ret;
+	}
+
+	run->exit_reason = space == HVM_IO_PIO ? HVM_EXIT_IO : HVM_EXIT_MMIO;
+	run->io.addr = addr;
+	run->io.size = size;
+	run->io.is_write = is_write;
+	run->io.data = is_write ? *data : 0;
+	if (is_write)
+		return -EAGAIN;
+	vcpu->io.to_user = true;
+	return -EAGAIN;
+}
+
+static int hvm_handle_pio(struct hvm_vcpu *vcpu)
+{
+	struct hvm_exit *exit = &vcpu->exit;
+	u64 mask = exit->io.size == 8 ? ~0ULL : (1ULL << (exit->io.size * 8)) - 1;
+	u64 data = vcpu->gprs[HVM_RAX] & mask;
+	int ret;
+
+	if (exit->io.string || !exit->insn_len) {
+		hvm_report_hw(vcpu, HVM_EXIT_UNHANDLED);
+		return HVM_EXIT_TO_USER;
+	}
+
+	ret = hvm_io_access(vcpu, HVM_IO_PIO, exit->io.port, exit->io.size,
+			    !exit->io.in, &data);
+	if (ret == -EAGAIN && !exit->io.in) {
+		/* A write handed to userspace is done. */
+		hvm_skip_insn(vcpu, 0);
+		return HVM_EXIT_TO_USER;
+	}
+	if (ret == -EAGAIN)
+		return HVM_EXIT_TO_USER;
+	if (ret)
+		return ret;
+
+	if (exit->io.in) {
+		if (exit->io.size == 4)
+			vcpu->gprs[HVM_RAX] = (u32)data;
+		else
+			vcpu->gprs[HVM_RAX] = (vcpu->gprs[HVM_RAX] & ~mask) |
+					      (data & mask);
+	}
+	hvm_skip_insn(vcpu, 0);
+	return HVM_RESUME_GUEST;
+}
+
+struct hvm_emul_state {
+	struct hvm_vcpu *vcpu;
+	bool to_user;		/* an access went to userspace */
+};
+
+static int hvm_emul_read_phys(void *opaque, u64 gpa, void *buf,
+			      unsigned int len)
+{
+	struct hvm_emul_state *st = opaque;
+
+	return hvm_read_guest_phys(st->vcpu->vm, gpa, buf, len);
+}
+
+static int hvm_emul_write_phys(void *opaque, u64 gpa, const void *buf,
+			       unsigned int len)
+{
+	struct hvm_emul_state *st = opaque;
+
+	return hvm_write_guest_phys(st->vcpu->vm, gpa, buf, len);
+}
+
+static int hvm_emul_mmio_read(void *opaque, u64 gpa, unsigned int size,
+			      u64 *val)
+{
+	struct hvm_emul_state *st = opaque;
+	int ret;
+
+	ret = hvm_io_access(st->vcpu, HVM_IO_MMIO, gpa, size, false, val);
+	if (ret == -EAGAIN)
+		st->to_user = true;
+	return ret;
+}
+
+static int hvm_emul_mmio_write(void *opaque, u64 gpa, unsigned int size,
+			       u64 val)
+{
+	struct hvm_emul_state *st = opaque;
+	int ret;
+
+	ret = hvm_io_access(st->vcpu, HVM_IO_MMIO, gpa, size, true, &val);
+	if (ret == -EAGAIN) {
+		/* Handed to userspace: the write itself is done. */
+		st->to_user = true;
+		return 0;
+	}
+	return ret;
+}
+
+static const struct hvm_emul_ops hvm_emul_callbacks = {
+	.read_phys	= hvm_emul_read_phys,
+	.write_phys	= hvm_emul_write_phys,
+	.mmio_read	= hvm_emul_mmio_read,
+	.mmio_write	= hvm_emul_mmio_write,
+};
+
+static void hvm_report_decode_failure(struct hvm_vcpu *vcpu,
+				      const struct hvm_emul_ctxt *ctxt)
+{
+	struct hvm_run *run = vcpu->run;
+
+	run->exit_reason = HVM_EXIT_DECODE_FAILED;
+	run->decode.gpa = vcpu->exit.npf.gpa;
+	run->decode.rip = vcpu->rip;
+	run->decode.insn_len = min_t(u8, ctxt->insn_len, sizeof(run->decode.insn));
+	memcpy(run->decode.insn, ctxt->insn, run->decode.insn_len);
+}
+
+static int hvm_handle_mmio(struct hvm_vcpu *vcpu)
+{
+	struct hvm_emul_state st = { .vcpu = vcpu };
+	struct hvm_emul_ctxt ctxt = {};
+	struct hvm_sregs sregs;
+	int ret;
+
+	hvm_ops->get_sregs(vcpu, &sregs);
+	ctxt.gprs = vcpu->gprs;
+	ctxt.rip = vcpu->rip;
+	ctxt.rflags = vcpu->rflags;
+	ctxt.cr0 = sregs.cr0;
+	ctxt.cr3 = sregs.cr3;
+	ctxt.cr4 = sregs.cr4;
+	ctxt.efer = sregs.efer;
+	ctxt.cs_base = sregs.cs.base;
+	ctxt.ds_base = sregs.ds.base;
+	ctxt.es_base = sregs.es.base;
+	ctxt.ss_base = sregs.ss.base;
+	ctxt.fs_base = sregs.fs.base;
+	ctxt.gs_base = sregs.gs.base;
+	ctxt.cs_l = sregs.cs.attrib & (1 << 9);
+	ctxt.cs_d = sregs.cs.attrib & (1 << 10);
+	ctxt.cpl = (sregs.ss.attrib >> 5) & 3;
+	ctxt.fault_gpa = vcpu->exit.npf.gpa;
+	ctxt.ops = &hvm_emul_callbacks;
+	ctxt.opaque = &st;
+
+	if (vcpu->exit.npf.fetch) {
+		hvm_report_decode_failure(vcpu, &ctxt);
+		return HVM_EXIT_TO_USER;
+	}
+
+	ret = hvm_emulate_mmio(&ctxt);
+	switch (ret) {
+	case 0:
+		vcpu->rip = ctxt.rip;
+		vcpu->rflags = ctxt.rflags;
+		return st.to_user ? HVM_EXIT_TO_USER : HVM_RESUME_GUEST;
+	case -EAGAIN:
+		return st.to_user ? HVM_EXIT_TO_USER : -EINTR;
+	case -EINTR:
+	case -EPIPE:
+		return ret;
+	default:
+		hvm_report_decode_failure(vcpu, &ctxt);
+		return HVM_EXIT_TO_USER;
+	}
+}
+
+static int hvm_handle_npf(struct hvm_vcpu *vcpu)
+{
+	struct hvm_vm *vm = vcpu->vm;
+	u64 gpa = vcpu->exit.npf.gpa;
+	struct hvm_slot *slot;
+	int ret;
+
+	mutex_lock(&vm->mmu_lock);
+	slot = hvm_find_slot(vm, gpa);
+	if (slot && !(vcpu->exit.npf.write &&
+		      (slot->flags & HVM_MEM_READONLY))) {
+		ret = hvm_map_guest_page(vm, slot, gpa);
+		mutex_unlock(&vm->mmu_lock);
+		return ret;
+	}
+	mutex_unlock(&vm->mmu_lock);
+	return hvm_handle_mmio(vcpu);
+}
+
+/* ---- CPUID, MSRs, XSETBV --------------------------------------------------- */
+
+static void hvm_handle_cpuid(struct hvm_vcpu *vcpu)
+{
+	u32 fn = vcpu->gprs[HVM_RAX], idx = vcpu->gprs[HVM_RCX];
+	struct hvm_vm *vm = vcpu->vm;
+	struct hvm_cpuid_entry found = {};
+	u32 i;
+
+	mutex_lock(&vm->lock);
+	for (i = 0; i < vm->nr_cpuid; i++) {
+		struct hvm_cpuid_entry *e = &vm->cpuid[i];
+
+		if (e->function == fn &&
+		    (!(e->flags & HVM_CPUID_SIGNIFICANT_INDEX) || e->index == idx)) {
+			found = *e;
+			break;
+		}
+	}
+	mutex_unlock(&vm->lock);
+
+	if (fn == 1) {
+		struct hvm_sregs sregs;
+
+		hvm_ops->get_sregs(vcpu, &sregs);
+		found.ecx &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_MONITOR |
+			       CPUID_1_ECX_OSXSAVE);
+		if (sregs.cr4 & X86_CR4_OSXSAVE)
+			found.ecx |= CPUID_1_ECX_OSXSAVE;
+	} else if (fn == 0x80000001) {
+		found.ecx &= ~CPUID_80000001_ECX_SVM;
+	}
+	vcpu->gprs[HVM_RAX] = found.eax;
+	vcpu->gprs[HVM_RBX] = found.ebx;
+	vcpu->gprs[HVM_RCX] = found.ecx;
+	vcpu->gprs[HVM_RDX] = found.edx;
+	hvm_skip_insn(vcpu, 2);
+}
+
+static int hvm_handle_msr(struct hvm_vcpu *vcpu, bool is_write)
+{
+	u32 index = vcpu->gprs[HVM_RCX];
+	u64 data = ((vcpu->gprs[HVM_RDX] & 0xffffffff) << 32) |
+		   (vcpu->gprs[HVM_RAX] & 0xffffffff);
+	struct hvm_run *run = vcpu->run;
+	int ret;
+
+	if (is_write)
+		ret = hvm_ops->set_msr(vcpu, index, data);
+	else
+		ret = hvm_ops->get_msr(vcpu, index, &data);
+
+	if (ret == -ENOENT) {
+		run->exit_reason = HVM_EXIT_MSR;
+		run->msr.index = index;
+		run->msr.is_write = is_write;
+		run->msr.error = 0;
+		run->msr.data = is_write ? data : 0;
+		vcpu->msr.pending = true;
+		vcpu->msr.is_write = is_write;
+		return HVM_EXIT_TO_USER;
+	}
+	if (ret) {
+		hvm_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
+		return HVM_RESUME_GUEST;
+	}
+	if (!is_write) {
+		vcpu->gprs[HVM_RAX] = (u32)data;
+		vcpu->gprs[HVM_RDX] = data >> 32;
+	}
+	hvm_skip_insn(vcpu, 2);
+	return HVM_RESUME_GUEST;
+}
+
+/* Userspace answered an HVM_EXIT_MSR: finish the instruction. */
+static void hvm_complete_msr(struct hvm_vcpu *vcpu)
+{
+	struct hvm_run *run = vcpu->run;
+
+	vcpu->msr.pending = false;
+	if (run->msr.error) {
+		hvm_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
+		return;
+	}
+	if (!vcpu->msr.is_write) {
+		vcpu->gprs[HVM_RAX] = (u32)run->msr.data;
+		vcpu->gprs[HVM_RDX] = run->msr.data >> 32;
+	}
+	hvm_skip_insn(vcpu, 2);
+}
+
+static void hvm_handle_xsetbv(struct hvm_vcpu *vcpu)
+{
+	u64 value = ((vcpu->gprs[HVM_RDX] & 0xffffffff) << 32) |
+		    (vcpu->gprs[HVM_RAX] & 0xffffffff);
+	u64 allowed = hvm_host_xcr0();
+	struct hvm_sregs sregs;
+
+	hvm_ops->get_sregs(vcpu, &sregs);
+	if ((vcpu->gprs[HVM_RCX] & 0xffffffff) != XCR_XFEATURE_ENABLED_MASK ||
+	    ((sregs.ss.attrib >> 5) & 3) != 0 ||
+	    !(value & XFEATURE_MASK_FP) || (value & ~allowed) ||
+	    ((value & XFEATURE_MASK_YMM) && !(value & XFEATURE_MASK_SSE)) ||
+	    (!!(value & XFEATURE_MASK_BNDREGS) !=
+	     !!(value & XFEATURE_MASK_BNDCSR)) ||
+	    ((value & XFEATURE_MASK_AVX512) &&
+	     (value & XFEATURE_MASK_AVX512) != XFEATURE_MASK_AVX512)) {
+		hvm_ops->inject_exception(vcpu, GP_VECTOR, true, 0);
+		return;
+	}
+	vcpu->xcr0 = value;
+	hvm_skip_insn(vcpu, 3);
+}
+
+/* ---- run loop ----------------------------------------------------------- */
+
+static int hvm_handle_exit(struct hvm_vcpu *vcpu)
+{
+	struct hvm_exit *exit = &vcpu->exit;
+
+	switch (exit->kind) {
+	case HVM_X_NONE:
+		return HVM_RESUME_GUEST;
+	case HVM_X_CPUID:
+		hvm_handle_cpuid(vcpu);
+		return HVM_RESUME_GUEST;
+	case HVM_X_RDMSR:
+		return hvm_handle_msr(vcpu, false);
+	case HVM_X_WRMSR:
+		return hvm_handle_msr(vcpu, true);
+	case HVM_X_XSETBV:
+		hvm_handle_xsetbv(vcpu);
+		return HVM_RESUME_GUEST;
+	case HVM_X_HLT:
+		hvm_skip_insn(vcpu, 1);
+		vcpu->run->exit_reason = HVM_EXIT_HLT;
+		return HVM_EXIT_TO_USER;
+	case HVM_X_IO:
+		return hvm_handle_pio(vcpu);
+	case HVM_X_NPF:
+		return hvm_handle_npf(vcpu);
+	case HVM_X_SHUTDOWN:
+		hvm_report_hw(vcpu, HVM_EXIT_SHUTDOWN);
+		return HVM_EXIT_TO_USER;
+	case HVM_X_FAIL_ENTRY:
+		hvm_report_hw(vcpu, HVM_EXIT_FAIL_ENTRY);
+		return HVM_EXIT_TO_USER;
+	case HVM_X_UNHANDLED:
+	default:
+		hvm_report_hw(vcpu, HVM_EXIT_UNHANDLED);
+		return HVM_EXIT_TO_USER;
+	}
+}
+
+/* Finish what the previous HVM_RUN left for userspace to answer. */
+static int hvm_complete_pending(struct hvm_vcpu *vcpu)
+{
+	struct hvm_run *run = vcpu->run;
+	int ret;
+
+	if (vcpu->msr.pending)
+		hvm_complete_msr(vcpu);
+	if (vcpu->io.to_user) {
+		vcpu->io.to_user = false;
+		vcpu->io.valid = true;
+		vcpu->io.data = run->io.data;
+	}
+	if (vcpu->io.pending) {
+		struct hvm_ring *ring = READ_ONCE(vcpu->vm->ring);
+		u64 data;
+
+		if (!ring)
+			return -EPIPE;
+		ret = hvm_ring_resume(ring, vcpu, &data);
+		if (ret)
+			return ret;
+		vcpu->io.pending = false;
+		vcpu->io.valid = true;
+		vcpu->io.data = data;
+	}
+	return 0;
+}
+
+static int hvm_vcpu_run(struct hvm_vcpu *vcpu)
+{
+	struct hvm_run *run = vcpu->run;
+	int ret;
+
+	if (READ_ONCE(run->regs_dirty)) {
+		struct hvm_regs regs;
+
+		memcpy(&regs, &run->regs, sizeof(regs));
+		hvm_regs_from_user(vcpu, &regs);
+		WRITE_ONCE(run->regs_dirty, 0);
+	}
+	run->exit_reason = HVM_EXIT_NONE;
+
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
+
+	ret = hvm_complete_pending(vcpu);
+	while (!ret) {
+		if (READ_ONCE(vcpu->vm->stopped)) {
+			run->exit_reason = HVM_EXIT_STOPPED;
+			run->stop.code = READ_ONCE(vcpu->vm->stop_code);
+			break;
+		}
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+
+		ret = hvm_ops->vcpu_run(vcpu);
+		if (ret)
+			break;
+		ret = hvm_handle_exit(vcpu);
+	}
+	if (ret == HVM_EXIT_TO_USER)
+		ret = 0;
+	if (ret == -EINTR)
+		run->exit_reason = HVM_EXIT_INTR;
+
+	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
+	hvm_regs_to_user(vcpu, &run->regs);
+	return ret;
+}
+
+static long hvm_vcpu_ioctl(struct file *filp, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct hvm_vcpu *vcpu = filp->private_data;
+	void __user *argp = (void __user *)arg;
+	struct hvm_sregs sregs;
+	struct hvm_regs regs;
+	long ret = 0;
+
+	if (current->mm != vcpu->vm->mm)
+		return -EIO;
+
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+	switch (cmd) {
+	case HVM_RUN:
+		ret = arg ? -EINVAL : hvm_vcpu_run(vcpu);
+		break;
+	case HVM_GET_REGS:
+		hvm_regs_to_user(vcpu, &regs);
+		if (copy_to_user(argp, &regs, sizeof(regs)))
+			ret = -EFAULT;
+		break;
+	case HVM_SET_REGS:
+		if (copy_from_user(&regs, argp, sizeof(regs)))
+			ret = -EFAULT;
+		else
+			hvm_regs_from_user(vcpu, &regs);
+		break;
+	case HVM_GET_SREGS:
+		memset(&sregs, 0, sizeof(sregs));
+		hvm_ops->get_sregs(vcpu, &sregs);
+		if (copy_to_user(argp, &sregs, sizeof(sregs)))
+			ret = -EFAULT;
+		break;
+	case HVM_SET_SREGS:
+		if (copy_from_user(&sregs, argp, sizeof(sregs)))
+			ret = -EFAULT;
+		else
+			ret = hvm_ops->set_sregs(vcpu, &sregs);
+		break;
+	default:
+		ret = -ENOTTY;
+		break;
+	}
+	mutex_unlock(&vcpu->mutex);
+	return ret;
+}
+
+static int hvm_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	struct hvm_vcpu *vcpu = filp->private_data;
+
+	if (vma->vm_pgoff != 0 || vma->vm_end - vma->vm_start != PAGE_SIZE ||
+	    (vma->vm_flags & VM_EXEC))
+		return -EINVAL;
+	vma->vm_flags &= ~VM_MAYEXEC;
+	return vm_insert_page(vma, vma->vm_start, virt_to_page(vcpu->run));
+}
+
+static void hvm_vcpu_free(struct hvm_vcpu *vcpu)
+{
+	fpu_free_guest_fpstate(&vcpu->guest_fpu);
+	free_page((unsigned long)vcpu->run);
+	kfree(vcpu);
+}
+
+static int hvm_vcpu_release(struct inode *inode, struct file *filp)
+{
+	struct hvm_vcpu *vcpu = filp->private_data;
+	struct hvm_vm *vm = vcpu->vm;
+
+	mutex_lock(&vm->lock);
+	WRITE_ONCE(vm->vcpus[vcpu->id], NULL);
+	mutex_unlock(&vm->lock);
+
+	hvm_ops->vcpu_destroy(vcpu);
+	hvm_vcpu_free(vcpu);
+	hvm_vm_users_drop(vm);
+	return 0;
+}
+
+static const struct file_operations hvm_vcpu_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= hvm_vcpu_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= hvm_vcpu_mmap,
+	.release	= hvm_vcpu_release,
+	.llseek		= noop_llseek,
+};
+
+int hvm_create_vcpu(struct hvm_vm *vm, u32 id)
+{
+	struct hvm_vcpu *vcpu;
+	int ret, fd;
+
+	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
+	if (!vcpu)
+		return -ENOMEM;
+	vcpu->vm = vm;
+	vcpu->id = id;
+	vcpu->guest_cpu = -1;
+	vcpu->xcr0 = XFEATURE_MASK_FP;
+	mutex_init(&vcpu->mutex);
+	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!vcpu->run) {
+		kfree(vcpu);
+		return -ENOMEM;
+	}
+	if (!fpu_alloc_guest_fpstate(&vcpu->guest_fpu)) {
+		free_page((unsigned long)vcpu->run);
+		kfree(vcpu);
+		return -ENOMEM;
+	}
+	vcpu->rflags = X86_EFLAGS_FIXED;
+	ret = hvm_ops->vcpu_init(vcpu);
+	if (ret)
+		goto err_free;
+
+	mutex_lock(&vm->lock);
+	if (vm->vcpus[id]) {
+		ret = -EEXIST;
+		goto err_unlock;
+	}
+	hvm_vm_users_get(vm);
+	fd = anon_inode_getfd("hvm-vcpu", &hvm_vcpu_fops, vcpu,
+			      O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		hvm_vm_users_drop(vm);
+		goto err_unlock;
+	}
+	WRITE_ONCE(vm->vcpus[id], vcpu);
+	mutex_unlock(&vm->lock);
+	return fd;
+
+err_unlock:
+	mutex_unlock(&vm->lock);
+	hvm_ops->vcpu_destroy(vcpu);
+err_free:
+	hvm_vcpu_free(vcpu);
+	return ret;
+}
