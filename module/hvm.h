@@ -115,6 +115,8 @@ struct hvm_backend_ops {
 };
 
 extern const struct hvm_backend_ops *hvm_ops;
+extern const struct hvm_backend_ops hvm_svm_ops;
+extern const struct hvm_backend_ops hvm_vmx_ops;
 extern struct hvm_caps hvm_host_caps;
 
 struct hvm_slot {

@@ -17,9 +17,6 @@
 
 #include "hvm.h"
 
-extern const struct hvm_backend_ops hvm_svm_ops;
-extern const struct hvm_backend_ops hvm_vmx_ops;
-
 const struct hvm_backend_ops *hvm_ops;
 struct hvm_caps hvm_host_caps;
 

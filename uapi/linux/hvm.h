@@ -14,6 +14,7 @@
 
 #include <linux/types.h>
 #include <linux/ioctl.h>
+#include <linux/const.h>
 
 #define HVM_API_VERSION		1
 
@@ -21,7 +22,7 @@
 #define HVM_MAX_SLOTS		32
 #define HVM_MAX_CPUID_ENTRIES	256
 /* Highest guest-physical address + 1 that a slot may cover (2^46). */
-#define HVM_MAX_GPA		(1ULL << 46)
+#define HVM_MAX_GPA		_BITULL(46)
 
 /* ---- system fd ---------------------------------------------------------- */
 
@@ -32,14 +33,14 @@ enum hvm_vendor {
 };
 
 /* hvm_caps.features */
-#define HVM_CAP_NESTED_PAGING	(1U << 0)	/* NPT or EPT (always set) */
-#define HVM_CAP_NRIP_SAVE	(1U << 1)	/* SVM: next RIP saved on exit */
-#define HVM_CAP_DECODE_ASSISTS	(1U << 2)	/* SVM: insn bytes on #NPF */
-#define HVM_CAP_FLUSH_BY_ASID	(1U << 3)	/* SVM: TLB flush per ASID */
-#define HVM_CAP_VMCB_CLEAN	(1U << 4)	/* SVM: VMCB clean bits */
-#define HVM_CAP_VGIF		(1U << 5)	/* SVM: virtual GIF */
-#define HVM_CAP_VPID		(1U << 6)	/* VMX: VPID */
-#define HVM_CAP_UNRESTRICTED	(1U << 7)	/* VMX: unrestricted guest */
+#define HVM_CAP_NESTED_PAGING	_BITUL(0)	/* NPT or EPT (always set) */
+#define HVM_CAP_NRIP_SAVE	_BITUL(1)	/* SVM: next RIP saved on exit */
+#define HVM_CAP_DECODE_ASSISTS	_BITUL(2)	/* SVM: insn bytes on #NPF */
+#define HVM_CAP_FLUSH_BY_ASID	_BITUL(3)	/* SVM: TLB flush per ASID */
+#define HVM_CAP_VMCB_CLEAN	_BITUL(4)	/* SVM: VMCB clean bits */
+#define HVM_CAP_VGIF		_BITUL(5)	/* SVM: virtual GIF */
+#define HVM_CAP_VPID		_BITUL(6)	/* VMX: VPID */
+#define HVM_CAP_UNRESTRICTED	_BITUL(7)	/* VMX: unrestricted guest */
 
 struct hvm_caps {
 	__u32 size;		/* in: sizeof(struct hvm_caps) */
@@ -58,7 +59,7 @@ struct hvm_caps {
 
 /* ---- VM fd -------------------------------------------------------------- */
 
-#define HVM_MEM_READONLY	(1U << 0)
+#define HVM_MEM_READONLY	_BITUL(0)
 
 /*
  * Maps [guest_phys, guest_phys + size) onto the calling process's memory at
@@ -73,7 +74,7 @@ struct hvm_memory_slot {
 	__u64 userspace_addr;
 };
 
-#define HVM_CPUID_SIGNIFICANT_INDEX	(1U << 0)
+#define HVM_CPUID_SIGNIFICANT_INDEX	_BITUL(0)
 
 struct hvm_cpuid_entry {
 	__u32 function;
