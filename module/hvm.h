@@ -218,6 +218,7 @@ struct hvm_slot *hvm_find_slot(struct hvm_vm *vm, u64 gpa);
 int hvm_read_guest_phys(struct hvm_vm *vm, u64 gpa, void *buf, size_t len);
 int hvm_write_guest_phys(struct hvm_vm *vm, u64 gpa, const void *buf,
 			 size_t len);
+/* Caller holds vm->lock. */
 void hvm_kick_vcpus(struct hvm_vm *vm);
 
 /* vcpu.c */

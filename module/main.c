@@ -16,6 +16,7 @@
 #include <asm/pkru.h>
 
 #include "hvm.h"
+#include "ring.h"
 
 const struct hvm_backend_ops *hvm_ops;
 struct hvm_caps hvm_host_caps;
@@ -171,6 +172,8 @@ static int __init hvm_init(void)
 	hvm_host_caps.max_slots = HVM_MAX_SLOTS;
 	hvm_host_caps.max_cpuid_entries = HVM_MAX_CPUID_ENTRIES;
 	hvm_host_caps.max_gpa = HVM_MAX_GPA;
+	hvm_host_caps.ring_slots = HVM_RING_SLOTS;
+	hvm_host_caps.ring_posted_entries = HVM_RING_POSTED_ENTRIES;
 	ret = hvm_ops->probe(&hvm_host_caps);
 	if (ret)
 		return ret;

@@ -8,6 +8,10 @@
 
 #include "hvm.h"
 
+/* Synchronous slots (one per vCPU) and posted entries (a power of two). */
+#define HVM_RING_SLOTS		HVM_MAX_VCPUS
+#define HVM_RING_POSTED_ENTRIES	1024
+
 /* HVM_CREATE_RING: new ring for vm (replacing a dead one); returns an fd. */
 int hvm_ring_create(struct hvm_vm *vm);
 

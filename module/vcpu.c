@@ -461,6 +461,16 @@ static int hvm_complete_pending(struct hvm_vcpu *vcpu)
 	return 0;
 }
 
+/* A device stopped the VM: report it instead of entering the guest. */
+static bool hvm_vcpu_stopped(struct hvm_vcpu *vcpu)
+{
+	if (!READ_ONCE(vcpu->vm->stopped))
+		return false;
+	vcpu->run->exit_reason = HVM_EXIT_STOPPED;
+	vcpu->run->stop.code = READ_ONCE(vcpu->vm->stop_code);
+	return true;
+}
+
 static int hvm_vcpu_run(struct hvm_vcpu *vcpu)
 {
 	struct hvm_run *run = vcpu->run;
@@ -477,13 +487,12 @@ static int hvm_vcpu_run(struct hvm_vcpu *vcpu)
 
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
 
-	ret = hvm_complete_pending(vcpu);
+	ret = 0;
+	if (!hvm_vcpu_stopped(vcpu))
+		ret = hvm_complete_pending(vcpu);
 	while (!ret) {
-		if (READ_ONCE(vcpu->vm->stopped)) {
-			run->exit_reason = HVM_EXIT_STOPPED;
-			run->stop.code = READ_ONCE(vcpu->vm->stop_code);
+		if (hvm_vcpu_stopped(vcpu))
 			break;
-		}
 		if (signal_pending(current)) {
 			ret = -EINTR;
 			break;

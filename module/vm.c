@@ -39,7 +39,9 @@ static void hvm_slot_release(struct hvm_vm *vm, struct hvm_slot *slot)
 
 	hvm_ops->unmap_range(vm, slot->gpa, slot->size);
 	/* No vCPU may still use the old translations once pages go. */
+	mutex_lock(&vm->lock);
 	hvm_kick_vcpus(vm);
+	mutex_unlock(&vm->lock);
 	for (i = 0; i < npages; i++) {
 		if (slot->pages[i])
 			unpin_user_page(slot->pages[i]);
@@ -89,10 +91,12 @@ void hvm_kick_vcpus(struct hvm_vm *vm)
 {
 	int i, cpu;
 
+	/* vm->lock keeps the vCPUs from being freed under us. */
+	lockdep_assert_held(&vm->lock);
 	/* Pairs with the barrier between guest_cpu and the checks. */
 	smp_mb();
 	for (i = 0; i < HVM_MAX_VCPUS; i++) {
-		struct hvm_vcpu *vcpu = READ_ONCE(vm->vcpus[i]);
+		struct hvm_vcpu *vcpu = vm->vcpus[i];
 
 		if (!vcpu)
 			continue;

@@ -16,6 +16,11 @@
 struct hvm_vm_handle {
 	int sys_fd;		/* /dev/hvm */
 	int vm_fd;
+	/* Guest RAM from hvm_vm_add_memory(), unmapped by hvm_vm_close(). */
+	struct {
+		void *host;
+		size_t size;
+	} mem[HVM_MAX_SLOTS];
 };
 
 struct hvm_vcpu_handle {
@@ -36,9 +41,18 @@ struct hvm_ring_map {
 int hvm_open(void);
 int hvm_get_caps(int sys_fd, struct hvm_caps *caps);
 
+/*
+ * Opens /dev/hvm and creates a VM; -EPROTO when the module speaks another
+ * HVM_API_VERSION.  hvm_vm_close() closes both fds and unmaps the guest RAM
+ * that hvm_vm_add_memory() allocated.
+ */
 int hvm_vm_create(struct hvm_vm_handle *vm);
 void hvm_vm_close(struct hvm_vm_handle *vm);
-/* Anonymous memory of size bytes mapped at gpa; *host gets its address. */
+/*
+ * Anonymous memory of size bytes mapped at gpa; *host gets its address.
+ * The memory is not inherited across fork() (MADV_DONTFORK), so that a
+ * forked helper never turns the guest's pages copy-on-write.
+ */
 int hvm_vm_add_memory(struct hvm_vm_handle *vm, uint32_t slot, uint64_t gpa,
 		      uint64_t size, uint32_t flags, void **host);
 /* Host CPUID, with virtualization and monitor features hidden. */
@@ -55,6 +69,12 @@ int hvm_vcpu_run(struct hvm_vcpu_handle *vcpu);
  * at page_tables_gpa (needs 6 pages of guest RAM there; the GDT goes in the
  * first of them).  host_mem/mem_gpa describe the guest RAM slot that
  * contains page_tables_gpa.
+ *
+ * Each loads the whole register state: every GPR zero (set rsp and the
+ * rest afterwards with HVM_SET_REGS), rflags 0x2, interrupts off.  prot32
+ * and long64 load code selector 0x08 and data selector 0x10; only long64
+ * has a GDT in memory with those descriptors (prot32 guests that reload a
+ * segment register must lgdt their own first).
  */
 int hvm_vcpu_setup_real(struct hvm_vcpu_handle *vcpu, uint64_t rip);
 int hvm_vcpu_setup_prot32(struct hvm_vcpu_handle *vcpu, uint64_t rip);
@@ -62,7 +82,12 @@ int hvm_vcpu_setup_long64(struct hvm_vcpu_handle *vcpu, uint64_t rip,
 			  void *host_mem, uint64_t mem_gpa,
 			  uint64_t page_tables_gpa);
 
-/* Ring: create on the VM (returns the ring fd) and map it (any process). */
+/*
+ * Ring: create on the VM (returns the ring fd) and map it (any process).
+ * hvm_ring_map() checks the header (-EPROTO if it is not a ring it knows)
+ * and leaves the fd open on failure; on success the map owns the fd and
+ * hvm_ring_unmap() unmaps the ring and closes it.
+ */
 int hvm_ring_create(struct hvm_vm_handle *vm);
 int hvm_ring_map(int ring_fd, struct hvm_ring_map *ring);
 void hvm_ring_unmap(struct hvm_ring_map *ring);
@@ -72,7 +97,13 @@ void hvm_ring_unmap(struct hvm_ring_map *ring);
  * drains posted writes through posted_cb, then serves each PENDING slot
  * through sync_cb, completes it and notifies the kernel.  Returns 0 after
  * serving at least one event, -ETIMEDOUT after timeout_ms (-1 waits
- * forever), -EPIPE when the VM is gone.
+ * forever), -EPIPE when the VM is gone, -EINTR when a signal interrupted
+ * the wait.
+ *
+ * sync_cb gets the slot (state PROCESSING): for a read it stores the value
+ * in slot->data; it returns 0 or -errno, which becomes slot->result (the
+ * guest then reads all-ones).  Requests are served in slot order, each only
+ * after every posted entry queued before it (its posted_seq).
  */
 typedef void (*hvm_posted_cb)(void *opaque,
 			      const struct hvm_posted_entry *entry);

@@ -1,0 +1,617 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvm: the shared-memory I/O ring between the vCPUs and a device helper.
+ * Contract: ring.h.  Layout and slot life cycle: uapi/linux/hvm.h.
+ *
+ * The helper is not trusted.  Every byte of the mapping is writable by it,
+ * so the kernel keeps its own copy of whatever it acts on (which slots hold
+ * a request, each request's sequence number, the posted head) and treats
+ * shared fields as data only: a helper writing garbage can make its own
+ * VM's accesses fail (reads see all-ones) or wait, nothing else.
+ */
+
+#include <linux/anon_inodes.h>
+#include <linux/atomic.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "ring.h"
+
+#define HVM_RING_SLOTS_OFFSET	PAGE_SIZE
+#define HVM_RING_SLOTS_SIZE \
+	PAGE_ALIGN(HVM_MAX_VCPUS * sizeof(struct hvm_ring_slot))
+#define HVM_RING_POSTED_OFFSET	(HVM_RING_SLOTS_OFFSET + HVM_RING_SLOTS_SIZE)
+#define HVM_RING_POSTED_SIZE \
+	PAGE_ALIGN(HVM_RING_POSTED_ENTRIES * sizeof(struct hvm_posted_entry))
+#define HVM_RING_MMAP_SIZE	(HVM_RING_POSTED_OFFSET + HVM_RING_POSTED_SIZE)
+
+/* The kernel's own view of one synchronous slot; owned by its vCPU. */
+struct hvm_ring_request {
+	bool published;		/* PENDING was stored, result not consumed */
+	u64 seq;
+};
+
+struct hvm_ring {
+	struct kref ref;	/* one for the fd, one while the VM holds it */
+
+	/* Serializes detach and release against stop requests. */
+	struct mutex state_lock;
+	struct hvm_vm *vm;	/* kref held until the ring is freed */
+	bool detached;		/* the VM dropped the ring: POLLHUP */
+	bool released;		/* the ring fd was closed: helper gone */
+
+	/* vCPUs waiting for a slot to complete or for posted space. */
+	wait_queue_head_t vcpu_wq;
+	/* poll() on the ring fd. */
+	wait_queue_head_t helper_wq;
+
+	void *mem;
+	struct hvm_ring_header *hdr;
+	struct hvm_ring_slot *slots;
+	struct hvm_posted_entry *posted;
+
+	/* Producers of posted entries, and the ranges that post. */
+	spinlock_t posted_lock;
+	u64 posted_head;
+	u32 nr_ranges;
+	struct hvm_posted_range ranges[HVM_POSTED_MAX_RANGES];
+
+	atomic64_t last_seq;
+	struct hvm_ring_request requests[HVM_MAX_VCPUS];
+
+	/*
+	 * The dead ring this one replaced.  A vCPU may still be inside
+	 * hvm_ring_access() on it, so it lives as long as its successor.
+	 */
+	struct hvm_ring *replaced;
+};
+
+static void hvm_ring_free(struct kref *ref)
+{
+	struct hvm_ring *ring = container_of(ref, struct hvm_ring, ref);
+
+	/* A loop, not recursion: the chain of replaced rings can be long. */
+	while (ring) {
+		struct hvm_ring *replaced = ring->replaced;
+
+		hvm_vm_put(ring->vm);
+		vfree(ring->mem);
+		kfree(ring);
+		if (!replaced ||
+		    !refcount_dec_and_test(&replaced->ref.refcount))
+			break;
+		ring = replaced;
+	}
+}
+
+static void hvm_ring_put(struct hvm_ring *ring)
+{
+	kref_put(&ring->ref, hvm_ring_free);
+}
+
+static bool hvm_ring_dead(struct hvm_ring *ring)
+{
+	return READ_ONCE(ring->released) || READ_ONCE(ring->detached);
+}
+
+static void hvm_ring_wake_helper(struct hvm_ring *ring)
+{
+	wake_up_interruptible_all(&ring->helper_wq);
+}
+
+void hvm_ring_wake(struct hvm_ring *ring)
+{
+	if (ring)
+		wake_up_all(&ring->vcpu_wq);
+}
+
+void hvm_ring_detach(struct hvm_ring *ring)
+{
+	if (!ring)
+		return;
+
+	mutex_lock(&ring->state_lock);
+	WRITE_ONCE(ring->detached, true);
+	mutex_unlock(&ring->state_lock);
+
+	wake_up_all(&ring->vcpu_wq);
+	hvm_ring_wake_helper(ring);
+	hvm_ring_put(ring);
+}
+
+static u64 hvm_size_mask(u8 size)
+{
+	return size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
+}
+
+static bool hvm_valid_size(u8 size)
+{
+	return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
+static bool hvm_vm_stopped(struct hvm_vcpu *vcpu)
+{
+	return READ_ONCE(vcpu->vm->stopped);
+}
+
+/* ---- posted writes ------------------------------------------------------ */
+
+static bool hvm_ring_is_posted(struct hvm_ring *ring, u8 space, u64 addr,
+			       u8 size)
+{
+	bool posted = false;
+	u32 i;
+
+	spin_lock(&ring->posted_lock);
+	for (i = 0; i < ring->nr_ranges; i++) {
+		const struct hvm_posted_range *range = &ring->ranges[i];
+
+		if (range->space == space && addr >= range->base &&
+		    addr - range->base < range->size &&
+		    range->size - (addr - range->base) >= size) {
+			posted = true;
+			break;
+		}
+	}
+	spin_unlock(&ring->posted_lock);
+	return posted;
+}
+
+/*
+ * The tail comes from the helper: a tail that is behind by more than the
+ * ring size or ahead of the head reads as "full", so the producers wait
+ * until the helper repairs it (or dies), and no entry is ever overwritten.
+ */
+static bool hvm_posted_full(struct hvm_ring *ring)
+{
+	u64 tail;
+
+	/* Pairs with the helper's release of posted_tail. */
+	tail = smp_load_acquire(&ring->hdr->posted_tail);
+	return ring->posted_head - tail >= HVM_RING_POSTED_ENTRIES;
+}
+
+static bool hvm_posted_has_room(struct hvm_ring *ring)
+{
+	bool full;
+
+	spin_lock(&ring->posted_lock);
+	full = hvm_posted_full(ring);
+	spin_unlock(&ring->posted_lock);
+	return !full;
+}
+
+static int hvm_ring_post(struct hvm_ring *ring, struct hvm_vcpu *vcpu,
+			 u8 space, u64 addr, u8 size, u64 data)
+{
+	struct hvm_posted_entry *entry;
+	int ret;
+
+	spin_lock(&ring->posted_lock);
+	while (hvm_posted_full(ring)) {
+		spin_unlock(&ring->posted_lock);
+		hvm_ring_wake_helper(ring);
+		ret = wait_event_interruptible(ring->vcpu_wq,
+					       hvm_posted_has_room(ring) ||
+					       hvm_ring_dead(ring) ||
+					       hvm_vm_stopped(vcpu));
+		if (ret)
+			return -EINTR;
+		if (hvm_ring_dead(ring))
+			return -EPIPE;
+		/* Not queued: a stopped VM never runs the guest again. */
+		if (hvm_vm_stopped(vcpu))
+			return -EINTR;
+		spin_lock(&ring->posted_lock);
+	}
+
+	entry = &ring->posted[ring->posted_head & (HVM_RING_POSTED_ENTRIES - 1)];
+	WRITE_ONCE(entry->seq, ring->posted_head);
+	WRITE_ONCE(entry->addr, addr);
+	WRITE_ONCE(entry->data, data);
+	WRITE_ONCE(entry->space, space);
+	WRITE_ONCE(entry->size, size);
+	WRITE_ONCE(entry->vcpu, vcpu->id);
+	ring->posted_head++;
+	/* Publishes the entry written above. */
+	smp_store_release(&ring->hdr->posted_head, ring->posted_head);
+	spin_unlock(&ring->posted_lock);
+
+	hvm_ring_wake_helper(ring);
+	return 0;
+}
+
+/* ---- synchronous requests ----------------------------------------------- */
+
+static bool hvm_slot_answered(struct hvm_ring *ring, u32 index)
+{
+	/* The helper wrote data and result before releasing COMPLETE. */
+	return smp_load_acquire(&ring->slots[index].state) ==
+	       HVM_SLOT_COMPLETE;
+}
+
+/*
+ * Wait until the helper completed the request published on slot index.
+ * 0 once it did, -EINTR on a signal or a stop request, -EPIPE when the
+ * helper or the VM is gone.
+ */
+static int hvm_slot_wait(struct hvm_ring *ring, struct hvm_vcpu *vcpu,
+			 u32 index)
+{
+	int ret;
+
+	ret = wait_event_interruptible(ring->vcpu_wq,
+				       hvm_slot_answered(ring, index) ||
+				       hvm_ring_dead(ring) ||
+				       hvm_vm_stopped(vcpu));
+	if (ret)
+		return -EINTR;
+	/* An answer given just before the helper exited still counts. */
+	if (hvm_slot_answered(ring, index))
+		return 0;
+	if (hvm_ring_dead(ring))
+		return -EPIPE;
+	return -EINTR;
+}
+
+/* Take the answer of a completed request and free the slot. */
+static u64 hvm_slot_consume(struct hvm_ring *ring, u32 index, u8 size)
+{
+	struct hvm_ring_request *req = &ring->requests[index];
+	struct hvm_ring_slot *slot = &ring->slots[index];
+	u64 data = READ_ONCE(slot->data);
+	s32 result = READ_ONCE(slot->result);
+	u64 seq = READ_ONCE(slot->seq);
+
+	if (result || seq != req->seq)
+		data = ~0ULL;
+	req->published = false;
+	/* The answer is read before the helper may see the slot free. */
+	smp_store_release(&slot->state, HVM_SLOT_FREE);
+	return data & hvm_size_mask(size);
+}
+
+static void hvm_slot_publish(struct hvm_ring *ring, struct hvm_vcpu *vcpu,
+			     u8 space, u64 addr, u8 size, bool is_write,
+			     u64 data)
+{
+	struct hvm_ring_request *req = &ring->requests[vcpu->id];
+	struct hvm_ring_slot *slot = &ring->slots[vcpu->id];
+	u64 posted_seq;
+
+	spin_lock(&ring->posted_lock);
+	posted_seq = ring->posted_head;
+	spin_unlock(&ring->posted_lock);
+
+	req->seq = atomic64_inc_return(&ring->last_seq);
+	req->published = true;
+
+	WRITE_ONCE(slot->vcpu, vcpu->id);
+	WRITE_ONCE(slot->space, space);
+	WRITE_ONCE(slot->is_write, is_write);
+	WRITE_ONCE(slot->size, size);
+	WRITE_ONCE(slot->result, 0);
+	WRITE_ONCE(slot->addr, addr);
+	WRITE_ONCE(slot->data, is_write ? data : 0);
+	WRITE_ONCE(slot->seq, req->seq);
+	WRITE_ONCE(slot->posted_seq, posted_seq);
+	/* Publishes the request written above. */
+	smp_store_release(&slot->state, HVM_SLOT_PENDING);
+
+	hvm_ring_wake_helper(ring);
+}
+
+int hvm_ring_access(struct hvm_ring *ring, struct hvm_vcpu *vcpu, u8 space,
+		    u64 addr, u8 size, bool is_write, u64 *data)
+{
+	struct hvm_ring_request *req;
+	u32 index = vcpu->id;
+	u64 value;
+	int ret;
+
+	if (index >= HVM_MAX_VCPUS || !hvm_valid_size(size) ||
+	    (space != HVM_IO_PIO && space != HVM_IO_MMIO))
+		return -EINVAL;
+	if (hvm_ring_dead(ring))
+		return -EPIPE;
+
+	/*
+	 * An earlier request whose wait was interrupted goes first, posted
+	 * writes included: the helper drains those before it serves slots.
+	 */
+	req = &ring->requests[index];
+	if (req->published) {
+		ret = hvm_slot_wait(ring, vcpu, index);
+		if (ret)
+			return ret;
+		hvm_slot_consume(ring, index, 8);
+	}
+
+	if (is_write && hvm_ring_is_posted(ring, space, addr, size))
+		return hvm_ring_post(ring, vcpu, space, addr, size,
+				     *data & hvm_size_mask(size));
+
+	hvm_slot_publish(ring, vcpu, space, addr, size, is_write,
+			 is_write ? *data & hvm_size_mask(size) : 0);
+
+	ret = hvm_slot_wait(ring, vcpu, index);
+	if (ret == -EINTR) {
+		/* A published write happened; the next access waits for it. */
+		if (is_write)
+			return 0;
+		vcpu->io.pending = true;
+		vcpu->io.space = space;
+		vcpu->io.size = size;
+		vcpu->io.addr = addr;
+		return -EINTR;
+	}
+	if (ret)
+		return ret;
+
+	value = hvm_slot_consume(ring, index, size);
+	if (!is_write)
+		*data = value;
+	return 0;
+}
+
+int hvm_ring_resume(struct hvm_ring *ring, struct hvm_vcpu *vcpu, u64 *data)
+{
+	u32 index = vcpu->id;
+	int ret;
+
+	if (!vcpu->io.pending || index >= HVM_MAX_VCPUS)
+		return -EINVAL;
+	/* Published on a ring that has been replaced since: it is lost. */
+	if (!ring->requests[index].published) {
+		vcpu->io.pending = false;
+		return -EPIPE;
+	}
+
+	ret = hvm_slot_wait(ring, vcpu, index);
+	if (ret == -EINTR)
+		return ret;
+	vcpu->io.pending = false;
+	if (ret)
+		return ret;
+	*data = hvm_slot_consume(ring, index, vcpu->io.size);
+	return 0;
+}
+
+/* ---- the ring fd -------------------------------------------------------- */
+
+static int hvm_ring_add_posted(struct hvm_ring *ring,
+			       const struct hvm_posted_range __user *uarg)
+{
+	struct hvm_posted_range range;
+	u64 limit;
+	int ret = 0;
+
+	if (copy_from_user(&range, uarg, sizeof(range)))
+		return -EFAULT;
+	if (range.reserved)
+		return -EINVAL;
+	switch (range.space) {
+	case HVM_IO_PIO:
+		limit = 0x10000;
+		break;
+	case HVM_IO_MMIO:
+		limit = HVM_MAX_GPA;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (!range.size || range.base >= limit ||
+	    range.size > limit - range.base)
+		return -EINVAL;
+
+	spin_lock(&ring->posted_lock);
+	if (ring->nr_ranges >= HVM_POSTED_MAX_RANGES)
+		ret = -ENOSPC;
+	else
+		ring->ranges[ring->nr_ranges++] = range;
+	spin_unlock(&ring->posted_lock);
+	return ret;
+}
+
+static int hvm_ring_stop_vm(struct hvm_ring *ring, u64 code)
+{
+	struct hvm_vm *vm = ring->vm;
+	int ret = 0;
+
+	/*
+	 * The ring's kref keeps vm itself valid.  state_lock holds off the
+	 * VM's teardown (detach), vm->lock the freeing of a vCPU that the
+	 * kick looks at.  Lock order: vm->lock, then state_lock, as in
+	 * hvm_ring_create().
+	 */
+	mutex_lock(&vm->lock);
+	mutex_lock(&ring->state_lock);
+	if (ring->detached) {
+		ret = -EPIPE;
+		goto out;
+	}
+	if (!READ_ONCE(vm->stopped)) {
+		vm->stop_code = code;
+		/* The run loop reads stop_code after seeing stopped. */
+		smp_store_release(&vm->stopped, true);
+	}
+	hvm_kick_vcpus(vm);
+	wake_up_all(&ring->vcpu_wq);
+out:
+	mutex_unlock(&ring->state_lock);
+	mutex_unlock(&vm->lock);
+	return ret;
+}
+
+static long hvm_ring_ioctl(struct file *filp, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct hvm_ring *ring = filp->private_data;
+
+	switch (cmd) {
+	case HVM_RING_NOTIFY:
+		if (arg)
+			return -EINVAL;
+		wake_up_all(&ring->vcpu_wq);
+		return 0;
+	case HVM_RING_ADD_POSTED:
+		return hvm_ring_add_posted(ring, (void __user *)arg);
+	case HVM_RING_STOP_VM:
+		return hvm_ring_stop_vm(ring, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static __poll_t hvm_ring_poll(struct file *filp, poll_table *wait)
+{
+	struct hvm_ring *ring = filp->private_data;
+	__poll_t mask = 0;
+	u64 head;
+	u32 i;
+
+	poll_wait(filp, &ring->helper_wq, wait);
+
+	if (READ_ONCE(ring->detached))
+		return EPOLLHUP;
+
+	spin_lock(&ring->posted_lock);
+	head = ring->posted_head;
+	spin_unlock(&ring->posted_lock);
+	/* Pairs with the helper's release of posted_tail. */
+	if (head != smp_load_acquire(&ring->hdr->posted_tail))
+		mask |= EPOLLIN | EPOLLRDNORM;
+
+	for (i = 0; i < HVM_MAX_VCPUS && !mask; i++) {
+		/* Pairs with the release in hvm_slot_publish(). */
+		if (smp_load_acquire(&ring->slots[i].state) ==
+		    HVM_SLOT_PENDING)
+			mask |= EPOLLIN | EPOLLRDNORM;
+	}
+	return mask;
+}
+
+static int hvm_ring_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	struct hvm_ring *ring = filp->private_data;
+	unsigned long size = vma->vm_end - vma->vm_start;
+
+	/* A private copy would never see the kernel's requests. */
+	if (vma->vm_pgoff || size > HVM_RING_MMAP_SIZE ||
+	    !(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if ((vma->vm_flags & VM_WRITE) && (vma->vm_flags & VM_EXEC))
+		return -EINVAL;
+	/* Nor may mprotect() make it writable and executable later. */
+	if (vma->vm_flags & VM_WRITE)
+		vma->vm_flags &= ~VM_MAYEXEC;
+	if (vma->vm_flags & VM_EXEC)
+		vma->vm_flags &= ~VM_MAYWRITE;
+
+	return remap_vmalloc_range(vma, ring->mem, 0);
+}
+
+static int hvm_ring_release(struct inode *inode, struct file *filp)
+{
+	struct hvm_ring *ring = filp->private_data;
+
+	mutex_lock(&ring->state_lock);
+	WRITE_ONCE(ring->released, true);
+	mutex_unlock(&ring->state_lock);
+
+	wake_up_all(&ring->vcpu_wq);
+	hvm_ring_put(ring);
+	return 0;
+}
+
+static const struct file_operations hvm_ring_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= hvm_ring_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.poll		= hvm_ring_poll,
+	.mmap		= hvm_ring_mmap,
+	.release	= hvm_ring_release,
+	.llseek		= noop_llseek,
+};
+
+static struct hvm_ring *hvm_ring_alloc(struct hvm_vm *vm)
+{
+	struct hvm_ring *ring;
+
+	BUILD_BUG_ON(!is_power_of_2(HVM_RING_POSTED_ENTRIES));
+	BUILD_BUG_ON(sizeof(struct hvm_ring_header) > HVM_RING_SLOTS_OFFSET);
+
+	ring = kzalloc(sizeof(*ring), GFP_KERNEL_ACCOUNT);
+	if (!ring)
+		return NULL;
+	/* vmalloc_user() zeroes and allows remap_vmalloc_range(). */
+	ring->mem = vmalloc_user(HVM_RING_MMAP_SIZE);
+	if (!ring->mem) {
+		kfree(ring);
+		return NULL;
+	}
+
+	kref_init(&ring->ref);
+	mutex_init(&ring->state_lock);
+	init_waitqueue_head(&ring->vcpu_wq);
+	init_waitqueue_head(&ring->helper_wq);
+	spin_lock_init(&ring->posted_lock);
+	atomic64_set(&ring->last_seq, 0);
+	hvm_vm_get(vm);
+	ring->vm = vm;
+
+	ring->hdr = ring->mem;
+	ring->slots = ring->mem + HVM_RING_SLOTS_OFFSET;
+	ring->posted = ring->mem + HVM_RING_POSTED_OFFSET;
+	ring->hdr->magic = HVM_RING_MAGIC;
+	ring->hdr->version = HVM_API_VERSION;
+	ring->hdr->nr_slots = HVM_MAX_VCPUS;
+	ring->hdr->nr_posted = HVM_RING_POSTED_ENTRIES;
+	ring->hdr->slots_offset = HVM_RING_SLOTS_OFFSET;
+	ring->hdr->posted_offset = HVM_RING_POSTED_OFFSET;
+	ring->hdr->mmap_size = HVM_RING_MMAP_SIZE;
+	return ring;
+}
+
+/* Caller holds vm->lock. */
+int hvm_ring_create(struct hvm_vm *vm)
+{
+	struct hvm_ring *ring, *old = vm->ring;
+	int fd;
+
+	if (old && !hvm_ring_dead(old))
+		return -EEXIST;
+
+	ring = hvm_ring_alloc(vm);
+	if (!ring)
+		return -ENOMEM;
+	/* The VM's reference; the fd takes over the initial one. */
+	kref_get(&ring->ref);
+
+	fd = anon_inode_getfd("hvm-ring", &hvm_ring_fops, ring,
+			      O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		kref_put(&ring->ref, hvm_ring_free);
+		hvm_ring_put(ring);
+		return fd;
+	}
+
+	if (old) {
+		/* Stop its waiters; the VM's reference moves to the chain. */
+		mutex_lock(&old->state_lock);
+		WRITE_ONCE(old->detached, true);
+		mutex_unlock(&old->state_lock);
+		wake_up_all(&old->vcpu_wq);
+		hvm_ring_wake_helper(old);
+		ring->replaced = old;
+	}
+	vm->ring = ring;
+	return fd;
+}

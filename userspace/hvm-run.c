@@ -1,0 +1,971 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvm-run: run a guest image under hvm.  Loads a flat binary or an ELF
+ * file into guest RAM, starts hvm-helper (the device model) on the VM's
+ * I/O ring, runs every vCPU on its own thread and exits with the guest's
+ * debug-exit code.  See usage() for the defaults.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libhvm.h"
+
+#define KIB			1024ULL
+#define MIB			(1024 * KIB)
+#define GIB			(1024 * MIB)
+#define GUEST_PAGE		4096ULL
+
+#define DEFAULT_MEM		(16 * MIB)
+#define DEFAULT_LOAD_REAL	0x7c00ULL
+#define DEFAULT_LOAD		0x100000ULL
+/* long64 page tables: libhvm needs 6 pages. */
+#define PAGE_TABLE_BYTES	(6 * GUEST_PAGE)
+#define STACK_BYTES		(16 * KIB)
+#define REAL_STACK_TOP		0x7c00ULL
+#define REAL_STACK_BYTES	0x100ULL
+#define REAL_MODE_LIMIT		0x10000ULL
+
+/* Exit statuses of our own; a guest's debug-exit code is passed through. */
+#define STATUS_SETUP_ERROR	1
+#define STATUS_GUEST_ERROR	2
+
+enum cpu_mode { MODE_DEFAULT, MODE_REAL, MODE_PROT32, MODE_LONG64 };
+
+static const char *const mode_names[] = {
+	[MODE_DEFAULT] = "default",
+	[MODE_REAL] = "real",
+	[MODE_PROT32] = "prot32",
+	[MODE_LONG64] = "long64",
+};
+
+struct options {
+	const char *guest_path;
+	const char *helper_path;
+	uint64_t mem_size;
+	uint64_t load_addr;
+	bool load_given;
+	uint64_t entry;
+	bool entry_given;
+	enum cpu_mode mode;
+	unsigned int nr_vcpus;
+	bool verbose;
+};
+
+/* One piece of the guest image: file bytes plus zero fill up to memsz. */
+struct segment {
+	uint64_t gpa;
+	uint64_t memsz;
+	const uint8_t *data;
+	uint64_t filesz;
+};
+
+#define MAX_SEGMENTS	64
+
+struct guest_image {
+	uint8_t *file;
+	size_t file_size;
+	bool is_elf;
+	enum cpu_mode elf_mode;
+	uint64_t entry;
+	unsigned int nr_segments;
+	struct segment segments[MAX_SEGMENTS];
+};
+
+/* Where hvm-run puts the page tables and stacks for a mode. */
+struct layout {
+	enum cpu_mode mode;
+	uint64_t reserved_start, reserved_end;
+	uint64_t page_tables;		/* long64 only */
+	uint64_t stack_top;		/* vCPU n: stack_top - n * stack_bytes */
+	uint64_t stack_bytes;
+};
+
+struct vcpu_thread {
+	struct hvm_vcpu_handle vcpu;
+	pthread_t thread;
+	bool started;
+	atomic_bool exited;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	atomic_bool done;
+	bool have_status;
+	int status;
+	char message[512];
+	unsigned int nr_halted;
+	unsigned int nr_vcpus;
+	bool verbose;
+} run_state = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+};
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("hvm-run: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(STATUS_SETUP_ERROR);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"Usage: hvm-run [options] GUEST\n"
+"\n"
+"Run GUEST under hvm.  GUEST is an ELF file (ELF64 or ELF32: PT_LOAD\n"
+"segments go to their physical addresses, execution starts at the entry\n"
+"point) or else a flat binary (loaded at --load, started at its first\n"
+"byte).  Guest RAM is one slot at guest-physical address 0.  The device\n"
+"helper (hvm-helper, next to this program) serves a 16550 UART on COM1,\n"
+"whose output appears on stdout, and the debug-exit port 0xf4.\n"
+"\n"
+"Options:\n"
+"  --mem SIZE       guest RAM, a multiple of 4K; suffixes K, M, G\n"
+"                   (default 16M)\n"
+"  --mode MODE      real | prot32 | long64: the CPU mode at the entry.\n"
+"                   Default: long64 for ELF64 and flat binaries, prot32\n"
+"                   for ELF32\n"
+"  --load ADDR      where a flat binary goes (default 0x7c00 in real\n"
+"                   mode, 0x100000 otherwise)\n"
+"  --entry ADDR     start address (default: ELF entry point, or --load)\n"
+"  --vcpus N        number of vCPUs, 1-%u (default 1).  Every vCPU starts\n"
+"                   at the entry with rdi = its number (0, 1, ...)\n"
+"  --helper PATH    device helper to run (default: hvm-helper in the\n"
+"                   directory of hvm-run)\n"
+"  --verbose        report unhandled exits and device accesses\n"
+"  --help           this text\n"
+"\n"
+"Machine state at the entry, per mode:\n"
+"  real    CS = DS = SS = 0, IP = entry (must be below 0x10000),\n"
+"          SP = 0x7c00 - 256 * n for vCPU n\n"
+"  prot32  flat 4 GiB segments, no paging; ESP = top of RAM (at most\n"
+"          4 GiB) - 16K * n\n"
+"  long64  identity-mapped first 4 GiB; the page tables and GDT take the\n"
+"          top 24K of RAM below 4 GiB, RSP = just below them - 16K * n\n"
+"The guest image must not overlap those stacks and tables.\n"
+"\n"
+"Exit status:\n"
+"  V   the guest wrote V to port 0xf4 (low 8 bits)\n"
+"  0   every vCPU executed HLT (there are no interrupts to wake it)\n"
+"  1   bad arguments or set-up failure (hvm-run prints why)\n"
+"  2   the guest failed: triple fault, VM entry refused, an exit hvm\n"
+"      does not handle, an undecodable MMIO instruction, or the device\n"
+"      helper died (hvm-run prints one line with the details)\n",
+		HVM_MAX_VCPUS);
+}
+
+/* ---- argument parsing ---------------------------------------------------- */
+
+static bool parse_u64(const char *arg, uint64_t *value, char **rest)
+{
+	char *end;
+
+	if (!*arg || *arg == '-' || *arg == '+')
+		return false;
+	errno = 0;
+	*value = strtoull(arg, &end, 0);
+	if (errno || end == arg)
+		return false;
+	*rest = end;
+	return true;
+}
+
+static bool parse_size(const char *arg, uint64_t *size)
+{
+	uint64_t value, unit = 1;
+	char *rest;
+
+	if (!parse_u64(arg, &value, &rest))
+		return false;
+	switch (*rest) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		unit = KIB;
+		rest++;
+		break;
+	case 'm': case 'M':
+		unit = MIB;
+		rest++;
+		break;
+	case 'g': case 'G':
+		unit = GIB;
+		rest++;
+		break;
+	default:
+		return false;
+	}
+	if (*rest || value == 0 || value > HVM_MAX_GPA / unit)
+		return false;
+	*size = value * unit;
+	return *size % GUEST_PAGE == 0;
+}
+
+static bool parse_addr(const char *arg, uint64_t *addr)
+{
+	char *rest;
+
+	return parse_u64(arg, addr, &rest) && !*rest && *addr < HVM_MAX_GPA;
+}
+
+static void parse_options(int argc, char **argv, struct options *opts)
+{
+	static const struct option options[] = {
+		{ "mem", required_argument, NULL, 'm' },
+		{ "mode", required_argument, NULL, 'M' },
+		{ "load", required_argument, NULL, 'l' },
+		{ "entry", required_argument, NULL, 'e' },
+		{ "vcpus", required_argument, NULL, 'c' },
+		{ "helper", required_argument, NULL, 'H' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t value;
+	char *rest;
+	int opt;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->mem_size = DEFAULT_MEM;
+	opts->nr_vcpus = 1;
+
+	/* Our own one-line messages instead of getopt's. */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		switch (opt) {
+		case 'm':
+			if (!parse_size(optarg, &opts->mem_size))
+				die("invalid memory size '%s' (a positive multiple of 4K, with an optional K, M or G suffix)",
+				    optarg);
+			break;
+		case 'M':
+			if (!strcmp(optarg, "real"))
+				opts->mode = MODE_REAL;
+			else if (!strcmp(optarg, "prot32"))
+				opts->mode = MODE_PROT32;
+			else if (!strcmp(optarg, "long64"))
+				opts->mode = MODE_LONG64;
+			else
+				die("invalid mode '%s' (real, prot32 or long64)",
+				    optarg);
+			break;
+		case 'l':
+			if (!parse_addr(optarg, &opts->load_addr))
+				die("invalid load address '%s'", optarg);
+			opts->load_given = true;
+			break;
+		case 'e':
+			if (!parse_addr(optarg, &opts->entry))
+				die("invalid entry address '%s'", optarg);
+			opts->entry_given = true;
+			break;
+		case 'c':
+			if (!parse_u64(optarg, &value, &rest) || *rest ||
+			    value < 1 || value > HVM_MAX_VCPUS)
+				die("invalid vCPU count '%s' (1-%u)", optarg,
+				    HVM_MAX_VCPUS);
+			opts->nr_vcpus = (unsigned int)value;
+			break;
+		case 'H':
+			opts->helper_path = optarg;
+			break;
+		case 'v':
+			opts->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case ':':
+			die("option '%s' needs a value (see --help)",
+			    argv[optind - 1]);
+		default:
+			die("unknown option '%s' (see --help)",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind == argc)
+		die("no guest file given (see --help)");
+	if (optind + 1 != argc)
+		die("one guest file only, got '%s' too (see --help)",
+		    argv[optind + 1]);
+	opts->guest_path = argv[optind];
+}
+
+/* ---- the guest image ----------------------------------------------------- */
+
+static void read_guest(const char *path, uint64_t mem_size,
+		       struct guest_image *img)
+{
+	struct stat st;
+	size_t done = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("cannot open guest file '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		die("cannot stat guest file '%s': %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		die("guest file '%s' is not a regular file", path);
+	if (st.st_size == 0)
+		die("guest file '%s' is empty", path);
+	/* An ELF file may be larger than what it loads; allow some slack. */
+	if ((uint64_t)st.st_size > mem_size + 64 * MIB)
+		die("guest '%s' (%lld bytes) does not fit in guest memory (%" PRIu64 " bytes)",
+		    path, (long long)st.st_size, mem_size);
+
+	img->file_size = st.st_size;
+	img->file = malloc(img->file_size);
+	if (!img->file)
+		die("out of memory reading '%s'", path);
+	while (done < img->file_size) {
+		n = read(fd, img->file + done, img->file_size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			die("cannot read guest file '%s': %s", path,
+			    n < 0 ? strerror(errno) : "file shrank");
+		done += n;
+	}
+	close(fd);
+}
+
+static void add_segment(struct guest_image *img, const char *path,
+			uint64_t gpa, uint64_t memsz, uint64_t offset,
+			uint64_t filesz)
+{
+	struct segment *seg;
+
+	if (filesz > memsz || offset > img->file_size ||
+	    filesz > img->file_size - offset)
+		die("guest '%s': a PT_LOAD segment lies outside the file",
+		    path);
+	if (img->nr_segments == MAX_SEGMENTS)
+		die("guest '%s': more than %d PT_LOAD segments", path,
+		    MAX_SEGMENTS);
+	seg = &img->segments[img->nr_segments++];
+	seg->gpa = gpa;
+	seg->memsz = memsz;
+	seg->data = img->file + offset;
+	seg->filesz = filesz;
+}
+
+/*
+ * ELF32 and ELF64 headers differ in field widths only; read either into
+ * 64-bit values.
+ */
+static void parse_elf(struct guest_image *img, const char *path)
+{
+	const unsigned char *ident = img->file;
+	bool is64 = ident[EI_CLASS] == ELFCLASS64;
+	uint64_t phoff, phentsize, phnum, i;
+	uint16_t machine, type;
+
+	if (img->file_size < EI_NIDENT ||
+	    (ident[EI_CLASS] != ELFCLASS32 && ident[EI_CLASS] != ELFCLASS64) ||
+	    ident[EI_DATA] != ELFDATA2LSB)
+		die("guest '%s': not a little-endian ELF32/ELF64 file", path);
+	if (img->file_size < (is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr)))
+		die("guest '%s': truncated ELF header", path);
+
+	if (is64) {
+		const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img->file;
+
+		machine = eh->e_machine;
+		type = eh->e_type;
+		img->entry = eh->e_entry;
+		phoff = eh->e_phoff;
+		phentsize = eh->e_phentsize;
+		phnum = eh->e_phnum;
+	} else {
+		const Elf32_Ehdr *eh = (const Elf32_Ehdr *)img->file;
+
+		machine = eh->e_machine;
+		type = eh->e_type;
+		img->entry = eh->e_entry;
+		phoff = eh->e_phoff;
+		phentsize = eh->e_phentsize;
+		phnum = eh->e_phnum;
+	}
+	if (machine != (is64 ? EM_X86_64 : EM_386))
+		die("guest '%s': ELF file for machine %u, not x86", path,
+		    machine);
+	if (type != ET_EXEC)
+		die("guest '%s': not an executable ELF file (type %u)", path,
+		    type);
+	if (phentsize != (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) ||
+	    phoff > img->file_size ||
+	    phnum > (img->file_size - phoff) / phentsize)
+		die("guest '%s': bad ELF program header table", path);
+
+	for (i = 0; i < phnum; i++) {
+		const uint8_t *ph = img->file + phoff + i * phentsize;
+
+		if (is64) {
+			const Elf64_Phdr *p = (const Elf64_Phdr *)ph;
+
+			if (p->p_type == PT_LOAD && p->p_memsz)
+				add_segment(img, path, p->p_paddr, p->p_memsz,
+					    p->p_offset, p->p_filesz);
+		} else {
+			const Elf32_Phdr *p = (const Elf32_Phdr *)ph;
+
+			if (p->p_type == PT_LOAD && p->p_memsz)
+				add_segment(img, path, p->p_paddr, p->p_memsz,
+					    p->p_offset, p->p_filesz);
+		}
+	}
+	if (!img->nr_segments)
+		die("guest '%s': no PT_LOAD segment", path);
+	img->is_elf = true;
+	img->elf_mode = is64 ? MODE_LONG64 : MODE_PROT32;
+}
+
+static void load_image(struct options *opts, struct guest_image *img)
+{
+	read_guest(opts->guest_path, opts->mem_size, img);
+
+	if (img->file_size >= SELFMAG && !memcmp(img->file, ELFMAG, SELFMAG)) {
+		parse_elf(img, opts->guest_path);
+		if (opts->load_given)
+			die("--load is for flat binaries; '%s' is an ELF file",
+			    opts->guest_path);
+		if (opts->mode == MODE_DEFAULT)
+			opts->mode = img->elf_mode;
+	} else {
+		if (opts->mode == MODE_DEFAULT)
+			opts->mode = MODE_LONG64;
+		if (!opts->load_given)
+			opts->load_addr = opts->mode == MODE_REAL ?
+					  DEFAULT_LOAD_REAL : DEFAULT_LOAD;
+		img->entry = opts->load_addr;
+		img->nr_segments = 1;
+		img->segments[0] = (struct segment){
+			.gpa = opts->load_addr,
+			.memsz = img->file_size,
+			.data = img->file,
+			.filesz = img->file_size,
+		};
+	}
+	if (opts->entry_given)
+		img->entry = opts->entry;
+}
+
+static void plan_layout(const struct options *opts, struct layout *lay)
+{
+	uint64_t top = opts->mem_size < 4 * GIB ? opts->mem_size : 4 * GIB;
+	uint64_t stacks;
+
+	memset(lay, 0, sizeof(*lay));
+	lay->mode = opts->mode;
+	switch (opts->mode) {
+	case MODE_REAL:
+		lay->stack_top = REAL_STACK_TOP;
+		lay->stack_bytes = REAL_STACK_BYTES;
+		lay->reserved_end = REAL_STACK_TOP;
+		break;
+	case MODE_PROT32:
+		lay->stack_top = top;
+		lay->stack_bytes = STACK_BYTES;
+		lay->reserved_end = top;
+		break;
+	default:
+		if (top < PAGE_TABLE_BYTES)
+			die("guest memory (%" PRIu64 " bytes) is too small for the long mode page tables",
+			    opts->mem_size);
+		lay->page_tables = top - PAGE_TABLE_BYTES;
+		lay->stack_top = lay->page_tables;
+		lay->stack_bytes = STACK_BYTES;
+		lay->reserved_end = top;
+		break;
+	}
+	stacks = lay->stack_bytes * opts->nr_vcpus;
+	if (lay->stack_top < stacks || lay->reserved_end > opts->mem_size)
+		die("guest memory (%" PRIu64 " bytes) is too small for %u vCPU stacks in %s mode",
+		    opts->mem_size, opts->nr_vcpus, mode_names[opts->mode]);
+	lay->reserved_start = lay->stack_top - stacks;
+}
+
+static void check_fit(const struct options *opts, const struct guest_image *img,
+		      const struct layout *lay)
+{
+	const char *path = opts->guest_path;
+	unsigned int i;
+
+	for (i = 0; i < img->nr_segments; i++) {
+		const struct segment *seg = &img->segments[i];
+
+		if (seg->gpa >= opts->mem_size ||
+		    seg->memsz > opts->mem_size - seg->gpa)
+			die("guest '%s' does not fit in guest memory: it needs [%#" PRIx64 ", %#" PRIx64 ") but RAM is [0, %#" PRIx64 ") (--mem)",
+			    path, seg->gpa, seg->gpa + seg->memsz,
+			    opts->mem_size);
+		if (seg->gpa < lay->reserved_end &&
+		    seg->gpa + seg->memsz > lay->reserved_start)
+			die("guest '%s' at [%#" PRIx64 ", %#" PRIx64 ") overlaps the stacks%s hvm-run puts at [%#" PRIx64 ", %#" PRIx64 ")",
+			    path, seg->gpa, seg->gpa + seg->memsz,
+			    lay->mode == MODE_LONG64 ? " and page tables" : "",
+			    lay->reserved_start, lay->reserved_end);
+	}
+	if (lay->mode == MODE_REAL && img->entry >= REAL_MODE_LIMIT)
+		die("entry point %#" PRIx64 " is not reachable in real mode (must be below 0x10000)",
+		    img->entry);
+	if (lay->mode != MODE_REAL && img->entry >= 4 * GIB)
+		die("entry point %#" PRIx64 " is above 4 GiB", img->entry);
+}
+
+/* ---- the device helper --------------------------------------------------- */
+
+static char *default_helper_path(void)
+{
+	char self[PATH_MAX];
+	static char path[PATH_MAX + 16];
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		die("cannot find hvm-helper: /proc/self/exe: %s (use --helper)",
+		    strerror(errno));
+	self[n] = '\0';
+	snprintf(path, sizeof(path), "%s/hvm-helper", dirname(self));
+	return path;
+}
+
+static bool read_full(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = read(fd, (char *)buf + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		done += n;
+	}
+	return true;
+}
+
+static void describe_status(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exit status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(buf, len, "wait status %#x", status);
+}
+
+/*
+ * fork+exec the helper with the ring fd.  Returns its pid once it said it
+ * is ready; any failure to get there is fatal, with the reason.
+ */
+static pid_t start_helper(const char *path, int ring_fd, bool verbose)
+{
+	int exec_pipe[2], ready_pipe[2], exec_errno, status;
+	char ring_arg[16], ready_arg[16], how[64];
+	char byte;
+	pid_t pid;
+
+	if (access(path, X_OK) < 0)
+		die("cannot start the device helper %s: %s", path,
+		    strerror(errno));
+	if (pipe2(exec_pipe, O_CLOEXEC) < 0 || pipe2(ready_pipe, O_CLOEXEC) < 0)
+		die("cannot start the device helper: pipe: %s",
+		    strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		die("cannot start the device helper: fork: %s",
+		    strerror(errno));
+	if (pid == 0) {
+		/* Only these two fds cross exec. */
+		if (fcntl(ring_fd, F_SETFD, 0) < 0 ||
+		    fcntl(ready_pipe[1], F_SETFD, 0) < 0) {
+			exec_errno = errno;
+		} else {
+			snprintf(ring_arg, sizeof(ring_arg), "%d", ring_fd);
+			snprintf(ready_arg, sizeof(ready_arg), "%d",
+				 ready_pipe[1]);
+			execl(path, path, "--ring-fd", ring_arg, "--ready-fd",
+			      ready_arg, verbose ? "--verbose" : NULL,
+			      (char *)NULL);
+			exec_errno = errno;
+		}
+		if (write(exec_pipe[1], &exec_errno, sizeof(exec_errno)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+
+	close(exec_pipe[1]);
+	close(ready_pipe[1]);
+	if (read_full(exec_pipe[0], &exec_errno, sizeof(exec_errno))) {
+		waitpid(pid, NULL, 0);
+		die("cannot start the device helper %s: %s", path,
+		    strerror(exec_errno));
+	}
+	close(exec_pipe[0]);
+	if (!read_full(ready_pipe[0], &byte, 1)) {
+		if (waitpid(pid, &status, 0) < 0)
+			die("the device helper %s failed to start", path);
+		describe_status(status, how, sizeof(how));
+		die("the device helper %s failed to start (%s)", path, how);
+	}
+	close(ready_pipe[0]);
+	return pid;
+}
+
+/* After the VM is gone the helper sees POLLHUP and exits on its own. */
+static void reap_helper(pid_t pid)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < 300; i++) {
+		if (waitpid(pid, NULL, WNOHANG) != 0)
+			return;
+		nanosleep(&tick, NULL);
+	}
+	fprintf(stderr, "hvm-run: the device helper did not exit; killing it\n");
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* ---- running the vCPUs --------------------------------------------------- */
+
+static void __attribute__((format(printf, 2, 3)))
+finish(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&run_state.lock);
+	if (!run_state.have_status) {
+		run_state.have_status = true;
+		run_state.status = status;
+		if (fmt) {
+			va_start(ap, fmt);
+			vsnprintf(run_state.message, sizeof(run_state.message),
+				  fmt, ap);
+			va_end(ap);
+		}
+	}
+	atomic_store(&run_state.done, true);
+	pthread_cond_broadcast(&run_state.cond);
+	pthread_mutex_unlock(&run_state.lock);
+}
+
+static void format_insn(const struct hvm_run *run, char *buf, size_t len)
+{
+	size_t used = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < run->decode.insn_len && i < 15 && used < len; i++)
+		used += snprintf(buf + used, len - used, " %02x",
+				 run->decode.insn[i]);
+	if (!run->decode.insn_len)
+		snprintf(buf, len, " (not fetched)");
+}
+
+/* Returns false when this vCPU is done. */
+static bool handle_exit(struct vcpu_thread *t)
+{
+	struct hvm_run *run = t->vcpu.run;
+	unsigned int id = t->vcpu.id;
+	bool all_halted;
+	char insn[64];
+
+	switch (run->exit_reason) {
+	case HVM_EXIT_STOPPED:
+		finish((int)(run->stop.code & 0xff), NULL);
+		return false;
+	case HVM_EXIT_HLT:
+		if (run_state.verbose)
+			fprintf(stderr, "hvm-run: vCPU %u halted at rip %#llx\n",
+				id, (unsigned long long)run->regs.rip);
+		pthread_mutex_lock(&run_state.lock);
+		all_halted = ++run_state.nr_halted == run_state.nr_vcpus;
+		pthread_mutex_unlock(&run_state.lock);
+		if (all_halted)
+			finish(0, NULL);
+		return false;
+	case HVM_EXIT_INTR:
+	case HVM_EXIT_NONE:
+		return true;
+	case HVM_EXIT_IO:
+	case HVM_EXIT_MMIO:
+		/* Only without a ring; answer like an absent device. */
+		if (run_state.verbose)
+			fprintf(stderr, "hvm-run: vCPU %u: unserved %s %s %#llx\n",
+				id, run->exit_reason == HVM_EXIT_IO ? "port" :
+				"mmio", run->io.is_write ? "write" : "read",
+				(unsigned long long)run->io.addr);
+		if (!run->io.is_write)
+			run->io.data = ~0ULL;
+		return true;
+	case HVM_EXIT_MSR:
+		if (run_state.verbose)
+			fprintf(stderr, "hvm-run: vCPU %u: %s of unknown MSR %#x: #GP\n",
+				id, run->msr.is_write ? "write" : "read",
+				run->msr.index);
+		run->msr.error = 1;
+		return true;
+	case HVM_EXIT_SHUTDOWN:
+		finish(STATUS_GUEST_ERROR,
+		       "vCPU %u: guest shut down (triple fault) at rip %#llx (hw exit %#llx, info %#llx %#llx)",
+		       id, (unsigned long long)run->regs.rip,
+		       (unsigned long long)run->hw.hw_exit_code,
+		       (unsigned long long)run->hw.info1,
+		       (unsigned long long)run->hw.info2);
+		return false;
+	case HVM_EXIT_FAIL_ENTRY:
+		finish(STATUS_GUEST_ERROR,
+		       "vCPU %u: the CPU refused to enter the guest at rip %#llx (hw exit %#llx, info %#llx %#llx)",
+		       id, (unsigned long long)run->regs.rip,
+		       (unsigned long long)run->hw.hw_exit_code,
+		       (unsigned long long)run->hw.info1,
+		       (unsigned long long)run->hw.info2);
+		return false;
+	case HVM_EXIT_UNHANDLED:
+		finish(STATUS_GUEST_ERROR,
+		       "vCPU %u: unhandled exit (hw exit %#llx, info %#llx %#llx) at rip %#llx",
+		       id, (unsigned long long)run->hw.hw_exit_code,
+		       (unsigned long long)run->hw.info1,
+		       (unsigned long long)run->hw.info2,
+		       (unsigned long long)run->regs.rip);
+		return false;
+	case HVM_EXIT_DECODE_FAILED:
+		format_insn(run, insn, sizeof(insn));
+		finish(STATUS_GUEST_ERROR,
+		       "vCPU %u: cannot emulate the MMIO access to gpa %#llx by the instruction at rip %#llx, bytes:%s",
+		       id, (unsigned long long)run->decode.gpa,
+		       (unsigned long long)run->decode.rip, insn);
+		return false;
+	default:
+		finish(STATUS_GUEST_ERROR, "vCPU %u: unknown exit reason %u",
+		       id, run->exit_reason);
+		return false;
+	}
+}
+
+static void *vcpu_main(void *arg)
+{
+	struct vcpu_thread *t = arg;
+	int ret;
+
+	while (!atomic_load(&run_state.done)) {
+		ret = hvm_vcpu_run(&t->vcpu);
+		if (ret == -EINTR)
+			continue;
+		if (ret == -EPIPE) {
+			finish(STATUS_GUEST_ERROR,
+			       "vCPU %u: the device helper is gone (its I/O ring was closed)",
+			       t->vcpu.id);
+			break;
+		}
+		if (ret) {
+			finish(STATUS_GUEST_ERROR, "vCPU %u: HVM_RUN failed: %s",
+			       t->vcpu.id, strerror(-ret));
+			break;
+		}
+		if (!handle_exit(t))
+			break;
+	}
+	atomic_store(&t->exited, true);
+	return NULL;
+}
+
+static void wake_signal(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Get every vCPU thread out of HVM_RUN: a signal makes the ioctl return.
+ * It is resent, since one that lands between the done check and the ioctl
+ * is lost.  Returns false if some thread would not stop.
+ */
+static bool stop_vcpu_threads(struct vcpu_thread *threads, unsigned int n)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	unsigned int i, running;
+	int round;
+
+	for (round = 0; round < 300; round++) {
+		running = 0;
+		for (i = 0; i < n; i++) {
+			if (!threads[i].started || atomic_load(&threads[i].exited))
+				continue;
+			running++;
+			pthread_kill(threads[i].thread, SIGUSR1);
+		}
+		if (!running)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	if (round == 300)
+		return false;
+	for (i = 0; i < n; i++)
+		if (threads[i].started)
+			pthread_join(threads[i].thread, NULL);
+	return true;
+}
+
+static void setup_vcpu(struct hvm_vm_handle *vm, struct vcpu_thread *t,
+		       unsigned int id, const struct layout *lay,
+		       uint64_t entry, void *ram)
+{
+	struct hvm_regs regs;
+	int ret;
+
+	ret = hvm_vcpu_create(vm, id, &t->vcpu);
+	if (ret)
+		die("cannot create vCPU %u: %s", id, strerror(-ret));
+	switch (lay->mode) {
+	case MODE_REAL:
+		ret = hvm_vcpu_setup_real(&t->vcpu, entry);
+		break;
+	case MODE_PROT32:
+		ret = hvm_vcpu_setup_prot32(&t->vcpu, entry);
+		break;
+	default:
+		ret = hvm_vcpu_setup_long64(&t->vcpu, entry, ram, 0,
+					    lay->page_tables);
+		break;
+	}
+	if (ret)
+		die("cannot set up vCPU %u in %s mode: %s", id,
+		    mode_names[lay->mode], strerror(-ret));
+	if (ioctl(t->vcpu.fd, HVM_GET_REGS, &regs) < 0)
+		die("vCPU %u: HVM_GET_REGS: %s", id, strerror(errno));
+	regs.rsp = lay->stack_top - (uint64_t)id * lay->stack_bytes;
+	regs.rdi = id;
+	if (ioctl(t->vcpu.fd, HVM_SET_REGS, &regs) < 0)
+		die("vCPU %u: HVM_SET_REGS: %s", id, strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+	static struct vcpu_thread threads[HVM_MAX_VCPUS];
+	struct hvm_vm_handle vm;
+	struct guest_image img;
+	struct sigaction sa;
+	struct options opts;
+	struct layout lay;
+	unsigned int i;
+	pid_t helper;
+	int ret, ring_fd;
+	void *ram;
+
+	parse_options(argc, argv, &opts);
+	memset(&img, 0, sizeof(img));
+	load_image(&opts, &img);
+	plan_layout(&opts, &lay);
+	check_fit(&opts, &img, &lay);
+	run_state.nr_vcpus = opts.nr_vcpus;
+	run_state.verbose = opts.verbose;
+	if (!opts.helper_path)
+		opts.helper_path = default_helper_path();
+	if (access(opts.helper_path, X_OK) < 0)
+		die("cannot start the device helper %s: %s", opts.helper_path,
+		    strerror(errno));
+
+	ret = hvm_vm_create(&vm);
+	if (ret == -ENOENT) {
+		fprintf(stderr, "hvm: /dev/hvm not found: is the hvm module loaded? (sudo insmod module/hvm.ko)\n");
+		return STATUS_SETUP_ERROR;
+	}
+	if (ret == -EPROTO)
+		die("/dev/hvm speaks another API version than %d",
+		    HVM_API_VERSION);
+	if (ret)
+		die("cannot create a VM on /dev/hvm: %s", strerror(-ret));
+
+	ret = hvm_vm_add_memory(&vm, 0, 0, opts.mem_size, 0, &ram);
+	if (ret)
+		die("cannot add %" PRIu64 " bytes of guest memory: %s",
+		    opts.mem_size, strerror(-ret));
+	ret = hvm_vm_set_default_cpuid(&vm);
+	if (ret)
+		die("cannot set the guest CPUID: %s", strerror(-ret));
+	for (i = 0; i < img.nr_segments; i++) {
+		const struct segment *seg = &img.segments[i];
+
+		memcpy((uint8_t *)ram + seg->gpa, seg->data, seg->filesz);
+	}
+	for (i = 0; i < opts.nr_vcpus; i++)
+		setup_vcpu(&vm, &threads[i], i, &lay, img.entry, ram);
+
+	ring_fd = hvm_ring_create(&vm);
+	if (ring_fd < 0)
+		die("cannot create the I/O ring: %s", strerror(-ring_fd));
+	helper = start_helper(opts.helper_path, ring_fd, opts.verbose);
+	/* The helper holds the only ring fd: its death closes the ring. */
+	close(ring_fd);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = wake_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+
+	pthread_mutex_lock(&run_state.lock);
+	for (i = 0; i < opts.nr_vcpus; i++) {
+		ret = pthread_create(&threads[i].thread, NULL, vcpu_main,
+				     &threads[i]);
+		if (ret) {
+			pthread_mutex_unlock(&run_state.lock);
+			finish(STATUS_SETUP_ERROR,
+			       "cannot start a thread for vCPU %u: %s", i,
+			       strerror(ret));
+			pthread_mutex_lock(&run_state.lock);
+			break;
+		}
+		threads[i].started = true;
+	}
+	while (!run_state.have_status)
+		pthread_cond_wait(&run_state.cond, &run_state.lock);
+	pthread_mutex_unlock(&run_state.lock);
+
+	if (stop_vcpu_threads(threads, opts.nr_vcpus)) {
+		for (i = 0; i < opts.nr_vcpus; i++)
+			hvm_vcpu_close(&threads[i].vcpu);
+		hvm_vm_close(&vm);
+		reap_helper(helper);
+	} else {
+		fprintf(stderr, "hvm-run: a vCPU thread does not leave HVM_RUN\n");
+	}
+
+	if (run_state.message[0])
+		fprintf(stderr, "hvm-run: %s\n", run_state.message);
+	free(img.file);
+	return run_state.status;
+}

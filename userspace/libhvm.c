@@ -1,0 +1,723 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libhvm: thin wrappers over the hvm ioctls, CPU mode set-up, and the
+ * helper side of the shared-memory I/O ring.
+ */
+#define _GNU_SOURCE
+#include <cpuid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libhvm.h"
+
+#define PAGE_SIZE_4K	4096ULL
+
+/* SVM VMCB segment attribute bits (see the uapi comment). */
+#define SEG_TYPE_DATA_RW_ACCESSED	0x3
+#define SEG_TYPE_CODE_RX_ACCESSED	0xb
+#define SEG_TYPE_LDT			0x2
+#define SEG_TYPE_TSS_BUSY		0xb
+#define SEG_S		(1U << 4)
+#define SEG_P		(1U << 7)
+#define SEG_L		(1U << 9)
+#define SEG_DB		(1U << 10)
+#define SEG_G		(1U << 11)
+
+#define CR0_PE		(1ULL << 0)
+#define CR0_MP		(1ULL << 1)
+#define CR0_ET		(1ULL << 4)
+#define CR0_NE		(1ULL << 5)
+#define CR0_WP		(1ULL << 16)
+#define CR0_PG		(1ULL << 31)
+#define CR4_PAE		(1ULL << 5)
+#define CR4_OSFXSR	(1ULL << 9)
+#define CR4_OSXMMEXCPT	(1ULL << 10)
+#define EFER_LME	(1ULL << 8)
+#define EFER_LMA	(1ULL << 10)
+
+#define PTE_P		(1ULL << 0)
+#define PTE_RW		(1ULL << 1)
+#define PTE_PS		(1ULL << 7)
+
+#define RFLAGS_FIXED	0x2ULL
+
+#define GDT_SEL_CODE	0x08
+#define GDT_SEL_DATA	0x10
+
+static int neg_errno(void)
+{
+	return errno ? -errno : -EIO;
+}
+
+int hvm_open(void)
+{
+	int fd = open(HVM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? neg_errno() : fd;
+}
+
+int hvm_get_caps(int sys_fd, struct hvm_caps *caps)
+{
+	memset(caps, 0, sizeof(*caps));
+	caps->size = sizeof(*caps);
+	if (ioctl(sys_fd, HVM_GET_CAPS, caps) < 0)
+		return neg_errno();
+	return 0;
+}
+
+int hvm_vm_create(struct hvm_vm_handle *vm)
+{
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->vm_fd = -1;
+	vm->sys_fd = hvm_open();
+	if (vm->sys_fd < 0)
+		return vm->sys_fd;
+
+	ret = ioctl(vm->sys_fd, HVM_GET_API_VERSION, 0);
+	if (ret < 0) {
+		ret = neg_errno();
+		goto fail;
+	}
+	if (ret != HVM_API_VERSION) {
+		ret = -EPROTO;
+		goto fail;
+	}
+	vm->vm_fd = ioctl(vm->sys_fd, HVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		ret = neg_errno();
+		goto fail;
+	}
+	return 0;
+fail:
+	close(vm->sys_fd);
+	vm->sys_fd = -1;
+	return ret;
+}
+
+void hvm_vm_close(struct hvm_vm_handle *vm)
+{
+	unsigned int i;
+
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->sys_fd >= 0)
+		close(vm->sys_fd);
+	vm->vm_fd = -1;
+	vm->sys_fd = -1;
+	/* After the VM fd: the kernel may still hold the pages until then. */
+	for (i = 0; i < HVM_MAX_SLOTS; i++) {
+		if (vm->mem[i].host)
+			munmap(vm->mem[i].host, vm->mem[i].size);
+		vm->mem[i].host = NULL;
+		vm->mem[i].size = 0;
+	}
+}
+
+int hvm_vm_add_memory(struct hvm_vm_handle *vm, uint32_t slot, uint64_t gpa,
+		      uint64_t size, uint32_t flags, void **host)
+{
+	struct hvm_memory_slot region;
+	void *mem;
+	int ret;
+
+	if (slot >= HVM_MAX_SLOTS || size == 0 || size > SIZE_MAX)
+		return -EINVAL;
+	if (vm->mem[slot].host)
+		return -EEXIST;
+
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem == MAP_FAILED)
+		return neg_errno();
+	if (madvise(mem, size, MADV_DONTFORK) < 0) {
+		ret = neg_errno();
+		goto fail;
+	}
+
+	memset(&region, 0, sizeof(region));
+	region.slot = slot;
+	region.flags = flags;
+	region.guest_phys = gpa;
+	region.size = size;
+	region.userspace_addr = (uintptr_t)mem;
+	if (ioctl(vm->vm_fd, HVM_SET_MEMORY_SLOT, &region) < 0) {
+		ret = neg_errno();
+		goto fail;
+	}
+	vm->mem[slot].host = mem;
+	vm->mem[slot].size = size;
+	*host = mem;
+	return 0;
+fail:
+	munmap(mem, size);
+	return ret;
+}
+
+/* ---- CPUID --------------------------------------------------------------- */
+
+#define CPUID_1_ECX_MONITOR	(1U << 3)
+#define CPUID_1_ECX_VMX		(1U << 5)
+#define CPUID_80000001_ECX_SVM	(1U << 2)
+#define CPUID_7_ECX_WAITPKG	(1U << 5)
+/* Highest subleaf enumerated for leaves without a self-describing count. */
+#define CPUID_MAX_SUBLEAF	63
+
+struct cpuid_table {
+	struct hvm_cpuid *cpuid;
+	uint32_t capacity;
+};
+
+static int cpuid_add(struct cpuid_table *table, uint32_t function,
+		     uint32_t index, bool indexed)
+{
+	struct hvm_cpuid_entry *entry;
+	unsigned int eax, ebx, ecx, edx;
+
+	if (table->cpuid->nent >= table->capacity)
+		return -E2BIG;
+	__cpuid_count(function, index, eax, ebx, ecx, edx);
+	entry = &table->cpuid->entries[table->cpuid->nent++];
+	memset(entry, 0, sizeof(*entry));
+	entry->function = function;
+	entry->index = index;
+	entry->flags = indexed ? HVM_CPUID_SIGNIFICANT_INDEX : 0;
+	entry->eax = eax;
+	entry->ebx = ebx;
+	entry->ecx = ecx;
+	entry->edx = edx;
+
+	/* The guest gets neither nested virtualization nor MONITOR/MWAIT. */
+	switch (function) {
+	case 1:
+		entry->ecx &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_MONITOR);
+		break;
+	case 5:		/* MONITOR/MWAIT leaf */
+	case 0x8000000a:	/* SVM features */
+		entry->eax = entry->ebx = entry->ecx = entry->edx = 0;
+		break;
+	case 7:
+		if (index == 0)
+			entry->ecx &= ~CPUID_7_ECX_WAITPKG;
+		break;
+	case 0x80000001:
+		entry->ecx &= ~CPUID_80000001_ECX_SVM;
+		break;
+	}
+	return 0;
+}
+
+/* How many subleaves of function the host reports; 0: not indexed. */
+static uint32_t cpuid_subleaves(uint32_t function)
+{
+	unsigned int eax, ebx, ecx, edx;
+	uint32_t n;
+
+	switch (function) {
+	case 4:
+	case 0x8000001d:
+		/* Cache descriptors until cache type 0. */
+		for (n = 0; n < CPUID_MAX_SUBLEAF; n++) {
+			__cpuid_count(function, n, eax, ebx, ecx, edx);
+			if ((eax & 0x1f) == 0)
+				break;
+		}
+		return n + 1;
+	case 0xb:
+	case 0x1f:
+		/* Topology levels until level type 0. */
+		for (n = 0; n < CPUID_MAX_SUBLEAF; n++) {
+			__cpuid_count(function, n, eax, ebx, ecx, edx);
+			if (((ecx >> 8) & 0xff) == 0)
+				break;
+		}
+		return n + 1;
+	case 7:
+	case 0x14:
+	case 0x17:
+	case 0x18:
+		__cpuid_count(function, 0, eax, ebx, ecx, edx);
+		return (eax < CPUID_MAX_SUBLEAF ? eax : CPUID_MAX_SUBLEAF) + 1;
+	case 0xd:
+		return CPUID_MAX_SUBLEAF + 1;	/* filtered by cpuid_xsave_mask */
+	case 0xf:
+		return 2;
+	case 0x10:
+	case 0x12:
+		return 4;
+	default:
+		return 0;
+	}
+}
+
+/* Leaf 0xd subleaves 2-63 exist only for the XSAVE components the CPU has. */
+static uint64_t cpuid_xsave_mask(void)
+{
+	unsigned int eax, ebx, ecx, edx;
+
+	__cpuid_count(0xd, 0, eax, ebx, ecx, edx);
+	return (uint64_t)eax | (uint64_t)edx << 32 | 0x3;
+}
+
+static int cpuid_add_range(struct cpuid_table *table, uint32_t first,
+			   uint32_t last)
+{
+	uint32_t function, index, subleaves;
+	uint64_t xsave_mask = 0;
+	int ret;
+
+	if (first <= 0xd && last >= 0xd)
+		xsave_mask = cpuid_xsave_mask();
+
+	for (function = first; function <= last; function++) {
+		subleaves = cpuid_subleaves(function);
+		if (!subleaves) {
+			ret = cpuid_add(table, function, 0, false);
+			if (ret)
+				return ret;
+			continue;
+		}
+		for (index = 0; index < subleaves; index++) {
+			if (function == 0xd && !(xsave_mask & (1ULL << index)))
+				continue;
+			ret = cpuid_add(table, function, index, true);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+int hvm_vm_set_default_cpuid(struct hvm_vm_handle *vm)
+{
+	unsigned int max_basic, max_ext, ebx, ecx, edx;
+	struct cpuid_table table;
+	int ret;
+
+	table.capacity = HVM_MAX_CPUID_ENTRIES;
+	table.cpuid = calloc(1, sizeof(*table.cpuid) + table.capacity *
+			     sizeof(struct hvm_cpuid_entry));
+	if (!table.cpuid)
+		return -ENOMEM;
+
+	__cpuid(0, max_basic, ebx, ecx, edx);
+	__cpuid(0x80000000, max_ext, ebx, ecx, edx);
+	/* Leaves past these carry nothing a guest of ours needs. */
+	if (max_basic > 0x20)
+		max_basic = 0x20;
+	if (max_ext > 0x80000021)
+		max_ext = 0x80000021;
+
+	ret = cpuid_add_range(&table, 0, max_basic);
+	if (!ret && max_ext >= 0x80000000)
+		ret = cpuid_add_range(&table, 0x80000000, max_ext);
+	if (!ret && ioctl(vm->vm_fd, HVM_SET_CPUID, table.cpuid) < 0)
+		ret = neg_errno();
+	free(table.cpuid);
+	return ret;
+}
+
+/* ---- vCPUs --------------------------------------------------------------- */
+
+int hvm_vcpu_create(struct hvm_vm_handle *vm, uint32_t id,
+		    struct hvm_vcpu_handle *vcpu)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t size = (sizeof(struct hvm_run) + page - 1) & ~(page - 1);
+	void *run;
+	int fd, ret;
+
+	fd = ioctl(vm->vm_fd, HVM_CREATE_VCPU, (unsigned long)id);
+	if (fd < 0)
+		return neg_errno();
+	run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (run == MAP_FAILED) {
+		ret = neg_errno();
+		close(fd);
+		return ret;
+	}
+	vcpu->fd = fd;
+	vcpu->id = id;
+	vcpu->run = run;
+	return 0;
+}
+
+void hvm_vcpu_close(struct hvm_vcpu_handle *vcpu)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t size = (sizeof(struct hvm_run) + page - 1) & ~(page - 1);
+
+	if (vcpu->run)
+		munmap(vcpu->run, size);
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	vcpu->run = NULL;
+	vcpu->fd = -1;
+}
+
+int hvm_vcpu_run(struct hvm_vcpu_handle *vcpu)
+{
+	if (ioctl(vcpu->fd, HVM_RUN, 0) < 0)
+		return neg_errno();
+	return 0;
+}
+
+static void set_segment(struct hvm_segment *seg, uint16_t selector,
+			uint64_t base, uint32_t limit, uint16_t attrib)
+{
+	seg->selector = selector;
+	seg->base = base;
+	seg->limit = limit;
+	seg->attrib = attrib;
+}
+
+/* TR and LDTR: never used by our guests but must look valid to VMRUN. */
+static void set_system_segments(struct hvm_sregs *sregs)
+{
+	set_segment(&sregs->tr, 0, 0, 0xffff, SEG_TYPE_TSS_BUSY | SEG_P);
+	set_segment(&sregs->ldt, 0, 0, 0xffff, SEG_TYPE_LDT | SEG_P);
+}
+
+static int load_state(struct hvm_vcpu_handle *vcpu,
+		      const struct hvm_sregs *sregs, uint64_t rip)
+{
+	struct hvm_regs regs;
+
+	if (ioctl(vcpu->fd, HVM_SET_SREGS, sregs) < 0)
+		return neg_errno();
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = rip;
+	regs.rflags = RFLAGS_FIXED;
+	if (ioctl(vcpu->fd, HVM_SET_REGS, &regs) < 0)
+		return neg_errno();
+	return 0;
+}
+
+int hvm_vcpu_setup_real(struct hvm_vcpu_handle *vcpu, uint64_t rip)
+{
+	const uint16_t code = SEG_TYPE_CODE_RX_ACCESSED | SEG_S | SEG_P;
+	const uint16_t data = SEG_TYPE_DATA_RW_ACCESSED | SEG_S | SEG_P;
+	struct hvm_sregs sregs;
+
+	/* CS is 0, so IP is all there is: the entry must be below 64 KiB. */
+	if (rip > 0xffff)
+		return -EINVAL;
+
+	memset(&sregs, 0, sizeof(sregs));
+	set_segment(&sregs.cs, 0, 0, 0xffff, code);
+	set_segment(&sregs.ds, 0, 0, 0xffff, data);
+	sregs.es = sregs.ds;
+	sregs.fs = sregs.ds;
+	sregs.gs = sregs.ds;
+	sregs.ss = sregs.ds;
+	set_system_segments(&sregs);
+	sregs.gdt.limit = 0xffff;
+	sregs.idt.limit = 0x3ff;	/* the real-mode IVT at 0 */
+	sregs.cr0 = CR0_ET;
+	return load_state(vcpu, &sregs, rip);
+}
+
+static void set_flat_segments(struct hvm_sregs *sregs, uint16_t code_attrib)
+{
+	const uint16_t data = SEG_TYPE_DATA_RW_ACCESSED | SEG_S | SEG_P |
+			      SEG_DB | SEG_G;
+
+	set_segment(&sregs->cs, GDT_SEL_CODE, 0, 0xffffffff, code_attrib);
+	set_segment(&sregs->ds, GDT_SEL_DATA, 0, 0xffffffff, data);
+	sregs->es = sregs->ds;
+	sregs->fs = sregs->ds;
+	sregs->gs = sregs->ds;
+	sregs->ss = sregs->ds;
+	set_system_segments(sregs);
+}
+
+int hvm_vcpu_setup_prot32(struct hvm_vcpu_handle *vcpu, uint64_t rip)
+{
+	struct hvm_sregs sregs;
+
+	if (rip > 0xffffffffULL)
+		return -EINVAL;
+	memset(&sregs, 0, sizeof(sregs));
+	set_flat_segments(&sregs, SEG_TYPE_CODE_RX_ACCESSED | SEG_S | SEG_P |
+			  SEG_DB | SEG_G);
+	sregs.cr0 = CR0_PE | CR0_ET;
+	return load_state(vcpu, &sregs, rip);
+}
+
+/*
+ * Layout of the 6 pages at page_tables_gpa:
+ *   page 0: PML4; its entry 0 points at page 1.  The GDT sits in its upper
+ *           half, in PML4 slots 256 and up, so every GDT descriptor must
+ *           read as a non-present PML4 entry: bit 0 (limit bit 0) is clear.
+ *           64-bit mode ignores segment limits, so that costs nothing.
+ *   page 1: PDPT, entries 0-3 -> pages 2-5.
+ *   pages 2-5: page directories of 2 MiB pages covering 0-4 GiB.
+ */
+#define LONG64_PT_PAGES		6
+#define LONG64_GDT_OFFSET	2048
+/* G=1, L=1, P=1, S=1, type execute/read; limit 0xffffe (bit 0 clear). */
+#define GDT_CODE64		0x00af9a000000fffeULL
+/* G=1, D/B=1, P=1, S=1, type read/write; limit 0xffffe (bit 0 clear). */
+#define GDT_DATA		0x00cf92000000fffeULL
+
+int hvm_vcpu_setup_long64(struct hvm_vcpu_handle *vcpu, uint64_t rip,
+			  void *host_mem, uint64_t mem_gpa,
+			  uint64_t page_tables_gpa)
+{
+	uint64_t *pml4, *pdpt, *pd, *gdt;
+	struct hvm_sregs sregs;
+	unsigned int i;
+	uint8_t *base;
+
+	if (!host_mem || page_tables_gpa < mem_gpa ||
+	    page_tables_gpa % PAGE_SIZE_4K)
+		return -EINVAL;
+
+	base = (uint8_t *)host_mem + (page_tables_gpa - mem_gpa);
+	memset(base, 0, LONG64_PT_PAGES * PAGE_SIZE_4K);
+	pml4 = (uint64_t *)base;
+	pdpt = (uint64_t *)(base + PAGE_SIZE_4K);
+	pd = (uint64_t *)(base + 2 * PAGE_SIZE_4K);
+	gdt = (uint64_t *)(base + LONG64_GDT_OFFSET);
+
+	pml4[0] = (page_tables_gpa + PAGE_SIZE_4K) | PTE_P | PTE_RW;
+	for (i = 0; i < 4; i++)
+		pdpt[i] = (page_tables_gpa + (2 + i) * PAGE_SIZE_4K) |
+			  PTE_P | PTE_RW;
+	for (i = 0; i < 4 * 512; i++)
+		pd[i] = ((uint64_t)i << 21) | PTE_P | PTE_RW | PTE_PS;
+	gdt[0] = 0;
+	gdt[GDT_SEL_CODE / 8] = GDT_CODE64;
+	gdt[GDT_SEL_DATA / 8] = GDT_DATA;
+
+	memset(&sregs, 0, sizeof(sregs));
+	set_flat_segments(&sregs, SEG_TYPE_CODE_RX_ACCESSED | SEG_S | SEG_P |
+			  SEG_L | SEG_G);
+	sregs.gdt.base = page_tables_gpa + LONG64_GDT_OFFSET;
+	sregs.gdt.limit = 3 * 8 - 1;
+	sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	sregs.cr3 = page_tables_gpa;
+	sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	sregs.efer = EFER_LME | EFER_LMA;
+	return load_state(vcpu, &sregs, rip);
+}
+
+/* ---- the ring ------------------------------------------------------------ */
+
+int hvm_ring_create(struct hvm_vm_handle *vm)
+{
+	int fd = ioctl(vm->vm_fd, HVM_CREATE_RING, 0);
+
+	return fd < 0 ? neg_errno() : fd;
+}
+
+static bool ring_header_valid(const struct hvm_ring_header *hdr)
+{
+	uint64_t slots_end = (uint64_t)hdr->slots_offset +
+			     (uint64_t)hdr->nr_slots *
+			     sizeof(struct hvm_ring_slot);
+	uint64_t posted_end = (uint64_t)hdr->posted_offset +
+			      (uint64_t)hdr->nr_posted *
+			      sizeof(struct hvm_posted_entry);
+
+	return hdr->magic == HVM_RING_MAGIC &&
+	       hdr->version == HVM_API_VERSION &&
+	       hdr->nr_slots > 0 && hdr->nr_slots <= HVM_MAX_VCPUS &&
+	       hdr->nr_posted > 0 &&
+	       (hdr->nr_posted & (hdr->nr_posted - 1)) == 0 &&
+	       hdr->slots_offset >= sizeof(*hdr) &&
+	       hdr->slots_offset % 8 == 0 && hdr->posted_offset % 8 == 0 &&
+	       slots_end <= hdr->mmap_size && posted_end <= hdr->mmap_size;
+}
+
+int hvm_ring_map(int ring_fd, struct hvm_ring_map *ring)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct hvm_ring_header *hdr;
+	size_t size;
+	void *mem;
+
+	/* The header says how big the whole ring is. */
+	hdr = mmap(NULL, page, PROT_READ, MAP_SHARED, ring_fd, 0);
+	if (hdr == MAP_FAILED)
+		return neg_errno();
+	size = hdr->mmap_size;
+	if (!ring_header_valid(hdr)) {
+		munmap(hdr, page);
+		return -EPROTO;
+	}
+	munmap(hdr, page);
+
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, ring_fd, 0);
+	if (mem == MAP_FAILED)
+		return neg_errno();
+	hdr = mem;
+	/* The kernel never changes the header; recheck what we mapped. */
+	if (hdr->mmap_size != size || !ring_header_valid(hdr)) {
+		munmap(mem, size);
+		return -EPROTO;
+	}
+	ring->fd = ring_fd;
+	ring->hdr = hdr;
+	ring->slots = (struct hvm_ring_slot *)((uint8_t *)mem +
+					       hdr->slots_offset);
+	ring->posted = (struct hvm_posted_entry *)((uint8_t *)mem +
+						   hdr->posted_offset);
+	ring->size = size;
+	return 0;
+}
+
+void hvm_ring_unmap(struct hvm_ring_map *ring)
+{
+	if (ring->hdr)
+		munmap(ring->hdr, ring->size);
+	if (ring->fd >= 0)
+		close(ring->fd);
+	ring->hdr = NULL;
+	ring->slots = NULL;
+	ring->posted = NULL;
+	ring->size = 0;
+	ring->fd = -1;
+}
+
+int hvm_ring_add_posted(struct hvm_ring_map *ring, uint32_t space,
+			uint64_t base, uint64_t size)
+{
+	struct hvm_posted_range range;
+
+	memset(&range, 0, sizeof(range));
+	range.space = space;
+	range.base = base;
+	range.size = size;
+	if (ioctl(ring->fd, HVM_RING_ADD_POSTED, &range) < 0)
+		return neg_errno();
+	return 0;
+}
+
+int hvm_ring_stop_vm(struct hvm_ring_map *ring, uint64_t code)
+{
+	if (ioctl(ring->fd, HVM_RING_STOP_VM, (unsigned long)code) < 0)
+		return neg_errno();
+	return 0;
+}
+
+/*
+ * Hand every posted entry published so far to posted_cb and give the space
+ * back.  Returns how many entries were consumed.
+ */
+static uint64_t ring_drain_posted(struct hvm_ring_map *ring,
+				  hvm_posted_cb posted_cb, void *opaque)
+{
+	struct hvm_ring_header *hdr = ring->hdr;
+	uint64_t mask = hdr->nr_posted - 1;
+	uint64_t tail = __atomic_load_n(&hdr->posted_tail, __ATOMIC_RELAXED);
+	uint64_t head = __atomic_load_n(&hdr->posted_head, __ATOMIC_ACQUIRE);
+	uint64_t done = 0;
+
+	while (tail != head) {
+		struct hvm_posted_entry entry = ring->posted[tail & mask];
+
+		if (posted_cb)
+			posted_cb(opaque, &entry);
+		tail++;
+		done++;
+		/* Batches are bounded by the ring size: let producers in. */
+		if (done % (mask + 1) == 0)
+			__atomic_store_n(&hdr->posted_tail, tail,
+					 __ATOMIC_RELEASE);
+	}
+	if (done)
+		__atomic_store_n(&hdr->posted_tail, tail, __ATOMIC_RELEASE);
+	return done;
+}
+
+static int ring_serve_once(struct hvm_ring_map *ring, hvm_posted_cb posted_cb,
+			   hvm_sync_cb sync_cb, void *opaque, bool *served)
+{
+	struct hvm_ring_header *hdr = ring->hdr;
+	uint32_t i;
+	int result;
+
+	if (ring_drain_posted(ring, posted_cb, opaque))
+		*served = true;
+
+	for (i = 0; i < hdr->nr_slots; i++) {
+		struct hvm_ring_slot *slot = &ring->slots[i];
+
+		if (__atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) !=
+		    HVM_SLOT_PENDING)
+			continue;
+		/*
+		 * Entries posted before this request may have been published
+		 * after the drain above: they go first.
+		 */
+		while (__atomic_load_n(&hdr->posted_tail, __ATOMIC_RELAXED) <
+		       slot->posted_seq) {
+			if (!ring_drain_posted(ring, posted_cb, opaque))
+				return -EPROTO;
+		}
+		__atomic_store_n(&slot->state, HVM_SLOT_PROCESSING,
+				 __ATOMIC_RELEASE);
+		result = sync_cb ? sync_cb(opaque, slot) : -EOPNOTSUPP;
+		slot->result = result;
+		__atomic_store_n(&slot->state, HVM_SLOT_COMPLETE,
+				 __ATOMIC_RELEASE);
+		*served = true;
+	}
+	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int hvm_ring_serve(struct hvm_ring_map *ring, int timeout_ms,
+		   hvm_posted_cb posted_cb, hvm_sync_cb sync_cb, void *opaque)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	struct pollfd pfd = { .fd = ring->fd, .events = POLLIN };
+	bool served = false;
+	int ret, wait_ms;
+
+	for (;;) {
+		wait_ms = -1;
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms();
+
+			wait_ms = left > 0 ? (int)left : 0;
+		}
+		ret = poll(&pfd, 1, wait_ms);
+		if (ret < 0)
+			return neg_errno();
+		if (ret == 0)
+			return -ETIMEDOUT;
+		if (pfd.revents & (POLLHUP | POLLERR))
+			return -EPIPE;
+		if (pfd.revents & POLLNVAL)
+			return -EBADF;
+
+		ret = ring_serve_once(ring, posted_cb, sync_cb, opaque,
+				      &served);
+		if (ret)
+			return ret;
+		if (served) {
+			if (ioctl(ring->fd, HVM_RING_NOTIFY, 0) < 0)
+				return neg_errno();
+			return 0;
+		}
+		/* Readiness without work: a racing serve took it; wait on. */
+	}
+}
