@@ -15,6 +15,8 @@
 #include <linux/mm_types.h>
 #include <linux/wait.h>
 #include <linux/refcount.h>
+#include <linux/mm.h>
+#include <linux/version.h>
 #include <asm/fpu/api.h>
 #include "../uapi/linux/hvm.h"
 
@@ -199,6 +201,17 @@ struct hvm_vcpu {
 		bool is_write;
 	} msr;
 };
+
+/* vm_flags became read-only in 6.3: one spelling for both kernels. */
+static inline void hvm_vma_clear_flags(struct vm_area_struct *vma,
+				       unsigned long flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
 
 /* vm.c */
 static inline void hvm_vm_get(struct hvm_vm *vm)

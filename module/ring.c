@@ -511,9 +511,9 @@ static int hvm_ring_mmap(struct file *filp, struct vm_area_struct *vma)
 		return -EINVAL;
 	/* Nor may mprotect() make it writable and executable later. */
 	if (vma->vm_flags & VM_WRITE)
-		vma->vm_flags &= ~VM_MAYEXEC;
+		hvm_vma_clear_flags(vma, VM_MAYEXEC);
 	if (vma->vm_flags & VM_EXEC)
-		vma->vm_flags &= ~VM_MAYWRITE;
+		hvm_vma_clear_flags(vma, VM_MAYWRITE);
 
 	return remap_vmalloc_range(vma, ring->mem, 0);
 }

@@ -573,7 +573,7 @@ static int hvm_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 	if (vma->vm_pgoff != 0 || vma->vm_end - vma->vm_start != PAGE_SIZE ||
 	    (vma->vm_flags & VM_EXEC))
 		return -EINVAL;
-	vma->vm_flags &= ~VM_MAYEXEC;
+	hvm_vma_clear_flags(vma, VM_MAYEXEC);
 	return vm_insert_page(vma, vma->vm_start, virt_to_page(vcpu->run));
 }
 
