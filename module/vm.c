@@ -149,8 +149,9 @@ static int hvm_set_memory_slot(struct hvm_vm *vm,
 		ret = -EINVAL;
 		goto out;
 	}
-	if (!access_ok((void __user *)(unsigned long)req.userspace_addr,
-		       req.size) || req.userspace_addr != (unsigned long)req.userspace_addr) {
+	if (!req.userspace_addr ||
+	    !access_ok((void __user *)(unsigned long)req.userspace_addr,
+		       req.size)) {
 		ret = -EFAULT;
 		goto out;
 	}
@@ -256,14 +257,25 @@ static int hvm_set_cpuid(struct hvm_vm *vm, struct hvm_cpuid __user *uarg)
 	struct hvm_cpuid_entry *entries = NULL;
 	u32 nent;
 
-	if (get_user(nent, &uarg->nent))
+	u32 i, reserved;
+
+	if (get_user(nent, &uarg->nent) || get_user(reserved, &uarg->reserved))
 		return -EFAULT;
+	if (reserved)
+		return -EINVAL;
 	if (nent > HVM_MAX_CPUID_ENTRIES)
 		return -E2BIG;
 	if (nent) {
 		entries = vmemdup_user(uarg->entries, nent * sizeof(*entries));
 		if (IS_ERR(entries))
 			return PTR_ERR(entries);
+	}
+	for (i = 0; i < nent; i++) {
+		if ((entries[i].flags & ~HVM_CPUID_SIGNIFICANT_INDEX) ||
+		    entries[i].reserved) {
+			kvfree(entries);
+			return -EINVAL;
+		}
 	}
 	mutex_lock(&vm->lock);
 	swap(vm->cpuid, entries);

@@ -487,7 +487,14 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 
 	hvm_load_guest_xstate(vcpu, vmcb->save.cr4);
 	asm volatile("clgi" ::: "memory");
+	/*
+	 * With V_INTR_MASKING the host's RFLAGS.IF at VMRUN decides whether
+	 * a physical interrupt ends guest mode: it must be set, while GIF=0
+	 * keeps interrupts from being taken here before the entry.
+	 */
+	local_irq_enable();
 	hvm_svm_vmrun(svm->vmcb_pa, vcpu->gprs, c->host_save_pa);
+	local_irq_disable();
 	hvm_load_host_xstate(vcpu, vmcb->save.cr4);
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();

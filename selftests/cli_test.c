@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The hvm-run / hvm-helper command line, as a user meets it (both are on
+ * PATH in the lab; the demo guest is ../guests/demo.bin from the test's
+ * working directory /hvm/selftests).
+ *
+ * help: `hvm-run --help` and `hvm-helper --help` exit 0 and print usage
+ *   on stdout, nothing on stderr.
+ * bad_invocations: a missing guest file, a malformed --mem size, a guest
+ *   larger than guest memory, no guest at all, and hvm-helper without a
+ *   ring fd each exit non-zero with exactly one line on stderr.
+ * demo: the demo guest runs to completion with exit status 0 and its
+ *   greeting, sent through the helper's UART, appears on stdout.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "kselftest_harness.h"
+#include "test_util.h"
+
+#define DEMO_GUEST	"../guests/demo.bin"
+#define DEMO_GREETING	"hello from a guest under hvm"
+#define OUTPUT_MAX	16384
+
+struct cmd_result {
+	int status;		/* exit status, or 128 + signal */
+	char out[OUTPUT_MAX];
+	char err[OUTPUT_MAX];
+	size_t out_len, err_len;
+	bool timed_out;
+};
+
+static void drain(int fd, char *buf, size_t *len, bool *open_fd)
+{
+	ssize_t n = read(fd, buf + *len, OUTPUT_MAX - 1 - *len);
+
+	if (n <= 0) {
+		*open_fd = false;
+		return;
+	}
+	*len += n;
+	buf[*len] = '\0';
+}
+
+/* Runs argv (PATH lookup) with stdin from /dev/null, capturing output. */
+static int run_cmd(char *const argv[], double timeout, struct cmd_result *r)
+{
+	int out[2], err[2], status, null_fd;
+	bool out_open = true, err_open = true;
+	double deadline = now_seconds() + timeout;
+	struct pollfd pfd[2];
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	if (pipe(out) || pipe(err))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		null_fd = open("/dev/null", O_RDONLY);
+		dup2(null_fd, 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		close(out[0]);
+		close(err[0]);
+		execvp(argv[0], argv);
+		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	while (out_open || err_open) {
+		int left_ms = (int)((deadline - now_seconds()) * 1000);
+
+		if (left_ms <= 0) {
+			r->timed_out = true;
+			kill(pid, SIGKILL);
+			break;
+		}
+		pfd[0] = (struct pollfd){ .fd = out_open ? out[0] : -1,
+					  .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = err_open ? err[0] : -1,
+					  .events = POLLIN };
+		if (poll(pfd, 2, left_ms) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents)
+			drain(out[0], r->out, &r->out_len, &out_open);
+		if (pfd[1].revents)
+			drain(err[0], r->err, &r->err_len, &err_open);
+	}
+	close(out[0]);
+	close(err[0]);
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	r->status = WIFEXITED(status) ? WEXITSTATUS(status) :
+		    128 + WTERMSIG(status);
+	return 0;
+}
+
+static unsigned int count_lines(const char *s)
+{
+	unsigned int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+#define RUN(r, ...) do {						\
+	char *const __argv[] = { __VA_ARGS__, NULL };			\
+	ASSERT_EQ(0, run_cmd(__argv, 60, (r)));				\
+	ASSERT_FALSE((r)->timed_out) TH_LOG("%s timed out", __argv[0]); \
+} while (0)
+
+/* Non-zero exit, one non-empty line on stderr. */
+#define EXPECT_ONE_LINE_FAILURE(r, what) do {				\
+	EXPECT_NE(0, (r)->status) TH_LOG("%s: exit 0", what);		\
+	EXPECT_GT(128, (r)->status)					\
+		TH_LOG("%s: killed by signal %d", what,			\
+		       (r)->status - 128);				\
+	EXPECT_EQ(1ULL, count_lines((r)->err))				\
+		TH_LOG("%s: stderr is '%s'", what, (r)->err);		\
+	EXPECT_LT(1ULL, (r)->err_len) TH_LOG("%s: empty message", what);	\
+} while (0)
+
+FIXTURE(cli) {
+	struct cmd_result r;
+	char big_guest[64];
+};
+
+FIXTURE_SETUP(cli)
+{
+	strcpy(self->big_guest, "/tmp/hvm-cli-test-big.XXXXXX");
+}
+
+FIXTURE_TEARDOWN(cli)
+{
+	if (!strchr(self->big_guest, 'X'))
+		unlink(self->big_guest);
+}
+
+TEST_F(cli, help)
+{
+	RUN(&self->r, "hvm-run", "--help");
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.out, "Usage"));
+	EXPECT_EQ(0ULL, self->r.err_len) TH_LOG("stderr: %s", self->r.err);
+
+	RUN(&self->r, "hvm-helper", "--help");
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.out, "Usage"));
+	EXPECT_EQ(0ULL, self->r.err_len) TH_LOG("stderr: %s", self->r.err);
+}
+
+TEST_F(cli, bad_invocations)
+{
+	static char zeros[4096];
+	int fd, i;
+
+	RUN(&self->r, "hvm-run", "/nonexistent/guest.bin");
+	EXPECT_ONE_LINE_FAILURE(&self->r, "missing guest");
+
+	RUN(&self->r, "hvm-run", "--mem", "12Q", DEMO_GUEST);
+	EXPECT_ONE_LINE_FAILURE(&self->r, "--mem 12Q");
+	RUN(&self->r, "hvm-run", "--mem", "0", DEMO_GUEST);
+	EXPECT_ONE_LINE_FAILURE(&self->r, "--mem 0");
+	RUN(&self->r, "hvm-run", "--mem", "1000", DEMO_GUEST);
+	EXPECT_ONE_LINE_FAILURE(&self->r, "--mem 1000 (not page sized)");
+
+	fd = mkstemp(self->big_guest);
+	ASSERT_LE(0, fd);
+	/* 2 MiB of guest image for 1 MiB of guest memory. */
+	for (i = 0; i < 512; i++)
+		ASSERT_EQ((ssize_t)sizeof(zeros), write(fd, zeros, sizeof(zeros)));
+	close(fd);
+	RUN(&self->r, "hvm-run", "--mem", "1M", self->big_guest);
+	EXPECT_ONE_LINE_FAILURE(&self->r, "guest larger than memory");
+
+	RUN(&self->r, "hvm-run");
+	EXPECT_ONE_LINE_FAILURE(&self->r, "no guest");
+
+	RUN(&self->r, "hvm-helper");
+	EXPECT_ONE_LINE_FAILURE(&self->r, "helper without a ring");
+}
+
+TEST_F_TIMEOUT(cli, demo, 120)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat(DEMO_GUEST, &st))
+		TH_LOG("%s: %s", DEMO_GUEST, strerror(errno));
+	RUN(&self->r, "hvm-run", "--mem", "16M", DEMO_GUEST);
+	EXPECT_EQ(0, self->r.status) TH_LOG("stderr: %s", self->r.err);
+	EXPECT_NE(NULL, strstr(self->r.out, DEMO_GREETING))
+		TH_LOG("stdout: %s", self->r.out);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Shared helpers for the hvm selftests: see test_util.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include "kselftest.h"
+#include "test_util.h"
+
+const char *exit_reason_str(uint32_t reason)
+{
+	static const char *const names[] = {
+		[HVM_EXIT_NONE] = "NONE",
+		[HVM_EXIT_HLT] = "HLT",
+		[HVM_EXIT_IO] = "IO",
+		[HVM_EXIT_MMIO] = "MMIO",
+		[HVM_EXIT_MSR] = "MSR",
+		[HVM_EXIT_SHUTDOWN] = "SHUTDOWN",
+		[HVM_EXIT_DECODE_FAILED] = "DECODE_FAILED",
+		[HVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+		[HVM_EXIT_UNHANDLED] = "UNHANDLED",
+		[HVM_EXIT_STOPPED] = "STOPPED",
+		[HVM_EXIT_INTR] = "INTR",
+	};
+
+	if (reason < ARRAY_SIZE(names) && names[reason])
+		return names[reason];
+	return "unknown";
+}
+
+static int setup_vcpu_mode(struct test_vm *t, struct hvm_vcpu_handle *vcpu)
+{
+	switch (t->mode) {
+	case GUEST_MODE_REAL:
+		return hvm_vcpu_setup_real(vcpu, GUEST_CODE_GPA);
+	case GUEST_MODE_PROT32:
+		return hvm_vcpu_setup_prot32(vcpu, GUEST_CODE_GPA);
+	case GUEST_MODE_LONG64:
+		return hvm_vcpu_setup_long64(vcpu, GUEST_CODE_GPA, t->ram,
+					     GUEST_RAM_GPA, GUEST_PT_GPA);
+	}
+	return -EINVAL;
+}
+
+int test_vm_create(struct test_vm *t, struct guest_blob guest,
+		   enum guest_mode mode)
+{
+	size_t guest_size = guest.end - guest.start;
+	struct hvm_vcpu_handle *vcpu;
+	void *ram;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->vm.sys_fd = -1;
+	t->vm.vm_fd = -1;
+	t->mode = mode;
+	if (guest_size == 0 || guest_size > GUEST_CODE_MAX)
+		return -E2BIG;
+
+	ret = hvm_vm_create(&t->vm);
+	if (ret < 0)
+		return ret;
+	ret = hvm_vm_add_memory(&t->vm, 0, GUEST_RAM_GPA, GUEST_RAM_SIZE, 0,
+				&ram);
+	if (ret < 0)
+		goto fail;
+	t->ram = ram;
+	ret = hvm_vm_set_default_cpuid(&t->vm);
+	if (ret < 0)
+		goto fail;
+	memcpy(guest_ptr(t, GUEST_CODE_GPA), guest.start, guest_size);
+
+	ret = test_vm_add_vcpu(t, &vcpu);
+	if (ret < 0)
+		goto fail;
+	return 0;
+fail:
+	test_vm_destroy(t);
+	return ret;
+}
+
+int test_vm_add_vcpu(struct test_vm *t, struct hvm_vcpu_handle **out)
+{
+	struct hvm_vcpu_handle *vcpu;
+	int ret;
+
+	if (t->nr_vcpus == TEST_VM_MAX_VCPUS)
+		return -ENOSPC;
+	vcpu = &t->vcpus[t->nr_vcpus];
+	ret = hvm_vcpu_create(&t->vm, t->nr_vcpus, vcpu);
+	if (ret < 0)
+		return ret;
+	t->nr_vcpus++;
+	ret = setup_vcpu_mode(t, vcpu);
+	if (ret < 0)
+		return ret;
+	*out = vcpu;
+	return 0;
+}
+
+void test_vm_destroy(struct test_vm *t)
+{
+	while (t->nr_vcpus > 0)
+		hvm_vcpu_close(&t->vcpus[--t->nr_vcpus]);
+	if (t->vm.vm_fd > 0 || t->vm.sys_fd > 0)
+		hvm_vm_close(&t->vm);
+	t->vm.vm_fd = -1;
+	t->vm.sys_fd = -1;
+	/* The RAM belongs to the VM handle in libhvm; forget our view. */
+	t->ram = NULL;
+}
+
+static void *ring_helper_thread(void *arg)
+{
+	struct ring_helper *helper = arg;
+	int ret;
+
+	while (!atomic_load(&helper->stop)) {
+		ret = hvm_ring_serve(&helper->map, 20, helper->posted_cb,
+				     helper->sync_cb, helper->opaque);
+		if (ret == 0 || ret == -ETIMEDOUT || ret == -EINTR)
+			continue;
+		helper->error = ret;
+		break;
+	}
+	return NULL;
+}
+
+int ring_helper_start(struct ring_helper *helper, struct hvm_vm_handle *vm,
+		      hvm_posted_cb posted_cb, hvm_sync_cb sync_cb,
+		      void *opaque)
+{
+	int ring_fd, ret;
+
+	memset(helper, 0, sizeof(*helper));
+	helper->posted_cb = posted_cb;
+	helper->sync_cb = sync_cb;
+	helper->opaque = opaque;
+	ring_fd = hvm_ring_create(vm);
+	if (ring_fd < 0)
+		return ring_fd;
+	ret = hvm_ring_map(ring_fd, &helper->map);
+	if (ret < 0) {
+		close(ring_fd);
+		return ret;
+	}
+	ret = -pthread_create(&helper->thread, NULL, ring_helper_thread,
+			      helper);
+	if (ret < 0) {
+		hvm_ring_unmap(&helper->map);
+		return ret;
+	}
+	helper->started = true;
+	return 0;
+}
+
+int ring_helper_stop(struct ring_helper *helper)
+{
+	if (!helper->started)
+		return 0;
+	atomic_store(&helper->stop, true);
+	pthread_join(helper->thread, NULL);
+	hvm_ring_unmap(&helper->map);
+	helper->started = false;
+	return helper->error;
+}
+
+double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared helpers for the hvm selftests: a VM with one RAM slot and a guest
+ * loaded at GUEST_CODE_GPA, a ring helper thread, and assertions on exits.
+ * Functions return 0 or -errno; only the macros assert (they need the
+ * harness's _metadata and must run on the test's main thread).
+ */
+#ifndef HVM_SELFTEST_TEST_UTIL_H
+#define HVM_SELFTEST_TEST_UTIL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include "libhvm.h"
+#include "guest_layout.h"
+
+/* A flat guest binary embedded by guest_embed.S. */
+struct guest_blob {
+	const uint8_t *start;
+	const uint8_t *end;
+};
+
+#define DECLARE_GUEST(name) \
+	extern const uint8_t name##_start[], name##_end[]
+#define GUEST(name) ((struct guest_blob){ name##_start, name##_end })
+
+enum guest_mode {
+	GUEST_MODE_REAL,
+	GUEST_MODE_PROT32,
+	GUEST_MODE_LONG64,
+};
+
+#define TEST_VM_MAX_VCPUS 4
+
+struct test_vm {
+	struct hvm_vm_handle vm;
+	struct hvm_vcpu_handle vcpus[TEST_VM_MAX_VCPUS];
+	unsigned int nr_vcpus;
+	enum guest_mode mode;
+	uint8_t *ram;		/* host view of slot 0 */
+};
+
+/*
+ * New VM: slot 0 = GUEST_RAM_SIZE bytes of RAM at GUEST_RAM_GPA, the
+ * default CPUID table, the guest copied to GUEST_CODE_GPA and one vCPU (id
+ * 0) about to run it in the given mode.
+ */
+int test_vm_create(struct test_vm *t, struct guest_blob guest,
+		   enum guest_mode mode);
+/* Another vCPU (next id) set up like the first one. */
+int test_vm_add_vcpu(struct test_vm *t, struct hvm_vcpu_handle **vcpu);
+/* Closes everything; safe on a zeroed or half-created test_vm. */
+void test_vm_destroy(struct test_vm *t);
+
+static inline void *guest_ptr(struct test_vm *t, uint64_t gpa)
+{
+	return t->ram + (gpa - GUEST_RAM_GPA);
+}
+
+static inline uint64_t guest_result(struct test_vm *t, unsigned int i)
+{
+	uint64_t value;
+
+	memcpy(&value, guest_ptr(t, GUEST_RESULT(i)), sizeof(value));
+	return value;
+}
+
+static inline void guest_set_param(struct test_vm *t, unsigned int i,
+				   uint64_t value)
+{
+	memcpy(guest_ptr(t, GUEST_PARAM(i)), &value, sizeof(value));
+}
+
+const char *exit_reason_str(uint32_t reason);
+
+/*
+ * A device helper serving the VM's ring from a thread of this process, the
+ * way hvm-helper does from its own.  The callbacks run on that thread.
+ */
+struct ring_helper {
+	struct hvm_ring_map map;
+	pthread_t thread;
+	atomic_bool stop;
+	bool started;
+	hvm_posted_cb posted_cb;
+	hvm_sync_cb sync_cb;
+	void *opaque;
+	/* First unexpected hvm_ring_serve() failure, 0 if none. */
+	int error;
+};
+
+int ring_helper_start(struct ring_helper *helper, struct hvm_vm_handle *vm,
+		      hvm_posted_cb posted_cb, hvm_sync_cb sync_cb,
+		      void *opaque);
+/* Stops the thread, unmaps the ring; returns helper->error. */
+int ring_helper_stop(struct ring_helper *helper);
+
+/* Seconds on CLOCK_MONOTONIC. */
+double now_seconds(void);
+
+/*
+ * Assertions, for test bodies.  RUN_EXPECT runs the vCPU once and insists
+ * on the exit reason, logging what happened instead.
+ */
+#define RUN_EXPECT(vcpu_handle, reason) do {				\
+	struct hvm_vcpu_handle *__v = (vcpu_handle);			\
+	int __r = hvm_vcpu_run(__v);					\
+	ASSERT_EQ(0, __r)						\
+		TH_LOG("HVM_RUN failed: %s", strerror(-__r));		\
+	ASSERT_EQ((uint32_t)(reason), __v->run->exit_reason)		\
+		TH_LOG("exit %s (wanted %s) rip %#llx hw %#llx %#llx %#llx", \
+		       exit_reason_str(__v->run->exit_reason),		\
+		       exit_reason_str(reason),				\
+		       (unsigned long long)__v->run->regs.rip,		\
+		       (unsigned long long)__v->run->hw.hw_exit_code,	\
+		       (unsigned long long)__v->run->hw.info1,		\
+		       (unsigned long long)__v->run->hw.info2);		\
+} while (0)
+
+/* An ioctl that must fail with errno err. */
+#define ASSERT_IOCTL_ERRNO(err, fd, cmd, arg) do {			\
+	int __ret = ioctl((fd), (cmd), (arg));				\
+	int __err = errno;						\
+	ASSERT_EQ(-1, __ret)						\
+		TH_LOG("%s on %s succeeded, wanted %s", #cmd, #fd,	\
+		       strerror(err));					\
+	ASSERT_EQ((err), __err)						\
+		TH_LOG("%s on %s: %s, wanted %s", #cmd, #fd,		\
+		       strerror(__err), strerror(err));			\
+} while (0)
+
+#endif /* HVM_SELFTEST_TEST_UTIL_H */
