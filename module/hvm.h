@@ -16,7 +16,6 @@
 #include <linux/wait.h>
 #include <linux/refcount.h>
 #include <linux/mm.h>
-#include <linux/version.h>
 #include <asm/fpu/api.h>
 #include "../uapi/linux/hvm.h"
 
@@ -206,7 +205,7 @@ struct hvm_vcpu {
 static inline void hvm_vma_clear_flags(struct vm_area_struct *vma,
 				       unsigned long flags)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#ifdef HVM_HAVE_VM_FLAGS_CLEAR
 	vm_flags_clear(vma, flags);
 #else
 	vma->vm_flags &= ~flags;

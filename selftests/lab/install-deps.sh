@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install the Debian packages a make target needs, and only the missing ones.
+#
+#   install-deps.sh GROUP...
+#
+# GROUP: build, lint, lab (= lab-svm), lab-svm (QEMU), lab-vmx (Bochs).
+#
+# Silent and quick (one dpkg-query) when everything is present, so that every
+# make target can call it.  KVER (environment) names the kernel hvm.ko is
+# built against: the lab needs linux-image-$KVER, not merely the newest image.
+set -euo pipefail
+
+build_pkgs=(build-essential linux-headers-amd64 linux-source-6.1
+	    busybox-static cpio gzip xz-utils sparse perl kmod)
+lint_pkgs=("${build_pkgs[@]}")
+lab_svm_pkgs=("${build_pkgs[@]}" qemu-system-x86 linux-image-amd64)
+lab_vmx_pkgs=("${build_pkgs[@]}" bochs bochsbios vgabios bochs-term xorriso
+	      isolinux syslinux-common bsdutils linux-image-amd64)
+
+wanted=()
+for group in "$@"; do
+	case "$group" in
+	build)		wanted+=("${build_pkgs[@]}") ;;
+	lint)		wanted+=("${lint_pkgs[@]}") ;;
+	lab|lab-svm)	wanted+=("${lab_svm_pkgs[@]}") ;;
+	lab-vmx)	wanted+=("${lab_vmx_pkgs[@]}") ;;
+	*)
+		echo "install-deps.sh: unknown group '$group' (build, lint, lab, lab-svm, lab-vmx)" >&2
+		exit 2 ;;
+	esac
+done
+[ ${#wanted[@]} -gt 0 ] || { echo "usage: install-deps.sh GROUP..." >&2; exit 2; }
+
+lab_wanted=0
+for group in "$@"; do
+	case "$group" in lab|lab-*) lab_wanted=1 ;; esac
+done
+
+apt_updated=0
+# Packages from the argument list whose status is not "install ok installed".
+missing_of() {
+	local -A installed=()
+	local pkg status
+	while read -r pkg status; do
+		[ "$status" = "install ok installed" ] && installed[$pkg]=1
+	done < <(dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null || true)
+	for pkg in "$@"; do
+		[ -n "${installed[$pkg]:-}" ] || echo "$pkg"
+	done
+}
+
+install_missing() {
+	local -a missing
+	mapfile -t missing < <(missing_of "$@" | sort -u)
+	[ ${#missing[@]} -gt 0 ] || return 0
+	echo "install-deps: installing ${missing[*]}" >&2
+	local sudo=()
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null || {
+			echo "install-deps: need root to install: ${missing[*]}" >&2
+			exit 1
+		}
+		sudo=(sudo)
+	fi
+	if [ $apt_updated -eq 0 ]; then
+		"${sudo[@]}" apt-get update -qq >&2
+		apt_updated=1
+	fi
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+install_missing "${wanted[@]}"
+
+# The lab boots the very kernel whose headers built hvm.ko: a module built
+# for one ABI is refused (or worse, misbehaves) on another.
+if [ $lab_wanted -eq 1 ]; then
+	kver=${KVER:-}
+	if [ -z "$kver" ]; then
+		kver=$(find /usr/src -maxdepth 1 -name 'linux-headers-6.1.*-amd64' \
+			-printf '%f\n' | sed 's/^linux-headers-//' | sort -V | tail -n1)
+	fi
+	[ -n "$kver" ] || { echo "install-deps: no linux-headers-*-amd64 found" >&2; exit 1; }
+	[ -e "/boot/vmlinuz-$kver" ] || install_missing "linux-image-$kver"
+fi

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the nested lab and run a job in it.
+#
+#   lab.sh check    run every test in $LAB_ROOT/selftests/list, report KTAP
+#   lab.sh demo     run $DEMO_CMD, show its output, exit with its status
+#
+# Environment (the top-level Makefile sets the first six):
+#   KVER              kernel release hvm.ko was built for; the lab boots it
+#   BUILD             build directory (default: <repo>/build)
+#   VENDOR            svm (QEMU TCG, -cpu EPYC) or vmx (Bochs): vendor-*.sh
+#   HVM_KO            module to load (default: <repo>/module/hvm.ko)
+#   LAB_ROOT          staging dir copied to /hvm (default: $BUILD/lab-root)
+#   DEMO_CMD          demo command, run in /hvm with /hvm/bin on PATH
+#   LAB_TESTS         tests to run instead of the whole list (names from
+#                     $LAB_ROOT/selftests/list, space separated, run in the
+#                     order given)
+#   LAB_TEST_TIMEOUT  seconds per test before SIGTERM (default 120)
+#   LAB_DEMO_TIMEOUT  seconds for the demo before SIGTERM (default 300)
+#   LAB_TIMEOUT       seconds for the whole guest before it is killed
+#                     (default 600)
+#   LAB_SILENCE       seconds without console output after which the guest
+#                     counts as hung and is killed (default: the test or
+#                     demo timeout + 60)
+set -uo pipefail
+
+LAB_DIR=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$LAB_DIR/../.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+VENDOR=${VENDOR:-svm}
+HVM_KO=${HVM_KO:-$TOP/module/hvm.ko}
+LAB_ROOT=${LAB_ROOT:-$BUILD/lab-root}
+DEMO_CMD=${DEMO_CMD:-hvm-run --mem 16M guests/demo.bin}
+LAB_TEST_TIMEOUT=${LAB_TEST_TIMEOUT:-120}
+LAB_DEMO_TIMEOUT=${LAB_DEMO_TIMEOUT:-300}
+LAB_TIMEOUT=${LAB_TIMEOUT:-600}
+
+job=${1:-}
+case "$job" in
+check|demo) ;;
+*)
+	echo "usage: lab.sh check|demo" >&2
+	exit 2 ;;
+esac
+
+# For check, even a lab that cannot start ends with the summary line.
+die() {
+	echo "lab: $*" >&2
+	if [ "$job" = check ]; then
+		echo "not ok - lab: $*"
+		echo "0 passed, 1 failed"
+	fi
+	exit 2
+}
+
+[ -n "${KVER:-}" ] || die "KVER is not set (no linux-headers-*-amd64 installed?)"
+if [ "$job" = check ]; then
+	LAB_SILENCE=${LAB_SILENCE:-$((LAB_TEST_TIMEOUT + 60))}
+else
+	LAB_SILENCE=${LAB_SILENCE:-$((LAB_DEMO_TIMEOUT + 60))}
+fi
+for n in "$LAB_TEST_TIMEOUT" "$LAB_DEMO_TIMEOUT" "$LAB_TIMEOUT" "$LAB_SILENCE"; do
+	[[ "$n" =~ ^[1-9][0-9]*$ ]] || die "timeouts must be positive integers (got '$n')"
+done
+[ -f "$LAB_DIR/vendor-$VENDOR.sh" ] || die "no lab for VENDOR=$VENDOR (have: $(cd "$LAB_DIR" && find . -name 'vendor-*.sh' | sed 's|.*/vendor-\(.*\)\.sh|\1|' | sort | tr '\n' ' '))"
+# shellcheck source=vendor-svm.sh
+. "$LAB_DIR/vendor-$VENDOR.sh"
+# shellcheck source=follow.sh
+. "$LAB_DIR/follow.sh"
+
+HVM_KO=$(realpath -m "$HVM_KO")
+LAB_ROOT=$(realpath -m "$LAB_ROOT")
+mkdir -p "$BUILD/lab"
+# One lab at a time per build tree: runs share build/lab/ and the copied
+# console logs, and two emulators would only slow each other down.
+exec 9>"$BUILD/lab/.lock"
+if ! flock -n 9; then
+	echo "lab: another lab run is using $BUILD/lab; waiting for it"
+	flock 9
+fi
+run_dir=$BUILD/lab/$VENDOR-$job
+mkdir -p "$run_dir"
+
+# The vendor code may keep sockets and such in LAB_TMP_DIR.
+LAB_TMP_DIR=""
+trap '[ -z "$LAB_TMP_DIR" ] || rm -rf "$LAB_TMP_DIR"' EXIT
+lab_vendor_prepare || die "the $VENDOR lab cannot start (see above)"
+
+# Single quotes survive busybox sh; a quote inside becomes '\''.
+sh_quote() {
+	printf "'%s'" "${1//\'/\'\\\'\'}"
+}
+
+job_dir=$run_dir/job
+rm -rf "$job_dir"
+mkdir -p "$job_dir"
+list=$LAB_ROOT/selftests/list
+if [ -n "${LAB_TESTS:-}" ]; then
+	for name in $LAB_TESTS; do
+		[ -x "$LAB_ROOT/selftests/$name" ] ||
+			die "LAB_TESTS: no test $name in $LAB_ROOT/selftests"
+		echo "$name"
+	done >"$job_dir/list"
+	list=$job_dir/list
+elif [ -f "$list" ]; then
+	cp "$list" "$job_dir/list"
+fi
+
+{
+	echo "LAB_JOB=$job"
+	echo "LAB_TEST_TIMEOUT=$LAB_TEST_TIMEOUT"
+	echo "LAB_DEMO_TIMEOUT=$LAB_DEMO_TIMEOUT"
+	echo "LAB_DEMO_CMD=$(sh_quote "$DEMO_CMD")"
+} >"$job_dir/job"
+
+initramfs=$run_dir/initramfs.cpio.gz
+"$LAB_DIR/mkinitramfs.sh" "$initramfs" "$HVM_KO" "$LAB_ROOT" "$job_dir" ||
+	die "could not build the initramfs (see above)"
+
+console=$run_dir/console.log
+rc_file=$run_dir/qemu.rc
+pid_file=$run_dir/qemu.pid
+rm -f "$rc_file" "$rc_file.hung" "$pid_file" "$console"
+
+started=$(date +%s.%N)
+echo "lab: booting $KVER ($VENDOR, $LAB_KERNEL_FILE), job $job, timeout ${LAB_TIMEOUT}s, silence limit ${LAB_SILENCE}s"
+(
+	lab_vendor_boot "$initramfs" "$console" "$LAB_TIMEOUT"
+	echo "$LAB_PID" >"$pid_file"
+	wait "$LAB_PID"
+	echo $? >"$rc_file"
+) &
+boot_pid=$!
+follow_console "$console" "$rc_file" "$pid_file" "$LAB_SILENCE" | show_console_events
+wait "$boot_pid"
+lab_vendor_status "$(cat "$rc_file")"
+[ -e "$rc_file.hung" ] && LAB_END=hung
+wall=$(echo "$started $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
+echo "lab: guest ended ($LAB_END) after ${wall}s"
+if [ "$LAB_END" = error ]; then
+	echo "lab: the emulator failed (exit $(cat "$rc_file")):"
+	sed 's/^/  /' "$BUILD/lab/qemu.out" | tail -n 20
+fi
+
+if [ "$job" = check ]; then
+	log=$BUILD/lab-$VENDOR-console.log
+else
+	log=$BUILD/lab-$VENDOR-demo-console.log
+fi
+cp "$console" "$log" 2>/dev/null || : >"$log"
+
+awk -v job="$job" -v lab_end="$LAB_END" -v lab_timeout="$LAB_TIMEOUT" \
+	-v lab_silence="$LAB_SILENCE" \
+	-v test_timeout="$LAB_TEST_TIMEOUT" -v log_path="${log#"$TOP"/}" \
+	-v list_file="$list" \
+	-f "$LAB_DIR/ktap-report.awk" "$log"

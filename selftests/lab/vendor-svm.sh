@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # LAB_* results are read by lab.sh
+#
+# AMD SVM lab: QEMU in TCG mode with -cpu EPYC (SVM + NPT, no KVM needed).
+# Sourced by lab.sh, which calls lab_vendor_prepare and then lab_vendor_boot.
+# A lab for another vendor (Intel VMX under Bochs) is a vendor-vmx.sh that
+# defines the same two functions and sets the same variables.
+#
+# Inputs (from lab.sh): KVER, BUILD, LAB_DIR.
+# Tunables: LAB_KERNEL_FORMAT (vmlinux or bzimage), LAB_KERNEL (a file).
+
+LAB_QEMU=${LAB_QEMU:-qemu-system-x86_64}
+LAB_CPU=${LAB_CPU:-EPYC}
+# The uncompressed ELF boots through the PVH entry point and skips both the
+# real-mode setup code and the XZ decompression, which are slow under TCG:
+# Documentation/testing.rst has the measurements.
+LAB_KERNEL_FORMAT=${LAB_KERNEL_FORMAT:-vmlinux}
+
+# Print the path of the uncompressed kernel, extracting it once from the
+# bzImage.  The header fields are from Documentation/x86/boot.rst: the
+# protected-mode part starts after (setup_sects + 1) sectors, and the
+# compressed payload sits payload_offset bytes into it.
+lab_svm_vmlinux() {
+	local bzimage=$1 out=$2
+	if [ -s "$out" ] && [ "$out" -nt "$bzimage" ]; then
+		echo "$out"
+		return 0
+	fi
+	local setup_sects payload_offset payload_length start
+	setup_sects=$(od -An -t u1 -j $((0x1f1)) -N 1 "$bzimage" | tr -d ' ')
+	payload_offset=$(od -An -t u4 -j $((0x248)) -N 4 "$bzimage" | tr -d ' ')
+	payload_length=$(od -An -t u4 -j $((0x24c)) -N 4 "$bzimage" | tr -d ' ')
+	start=$(((setup_sects + 1) * 512 + payload_offset))
+	# Debian builds with CONFIG_KERNEL_XZ; the stream ends with the
+	# 4-byte decompressed size, hence --single-stream.
+	if ! dd if="$bzimage" iflag=skip_bytes,count_bytes skip="$start" \
+		count="$payload_length" status=none |
+		xz -dc --single-stream >"$out.tmp" 2>/dev/null ||
+		[ "$(head -c 4 "$out.tmp" | od -An -t x1 | tr -d ' ')" != 7f454c46 ]; then
+		rm -f "$out.tmp"
+		echo "lab: could not extract an ELF vmlinux from $bzimage" >&2
+		return 1
+	fi
+	mv "$out.tmp" "$out"
+	echo "$out"
+}
+
+lab_vendor_prepare() {
+	local bzimage=/boot/vmlinuz-$KVER
+	if [ -n "${LAB_KERNEL:-}" ]; then
+		LAB_KERNEL_FILE=$LAB_KERNEL
+	elif [ ! -r "$bzimage" ]; then
+		echo "lab: $bzimage missing: the lab must boot the kernel hvm.ko was built for ($KVER)" >&2
+		return 1
+	elif [ "$LAB_KERNEL_FORMAT" = bzimage ]; then
+		LAB_KERNEL_FILE=$bzimage
+	elif [ "$LAB_KERNEL_FORMAT" = vmlinux ]; then
+		LAB_KERNEL_FILE=$(lab_svm_vmlinux "$bzimage" "$BUILD/lab/vmlinux-$KVER") || return 1
+	else
+		echo "lab: LAB_KERNEL_FORMAT must be vmlinux or bzimage" >&2
+		return 1
+	fi
+	command -v "$LAB_QEMU" >/dev/null || {
+		echo "lab: $LAB_QEMU not found (make deps-lab installs qemu-system-x86)" >&2
+		return 1
+	}
+	# For the QMP socket: a unix socket path must stay under 108 bytes
+	# and the work tree may be deep.  lab.sh removes it at exit.
+	LAB_TMP_DIR=$(mktemp -d /tmp/hvm-lab.XXXXXX)
+}
+
+# lab_vendor_boot INITRAMFS CONSOLE_LOG TIMEOUT_SECONDS
+# Starts the guest in the background and sets LAB_PID to the process to wait
+# for.  lab_vendor_status turns that process's exit code into LAB_END.
+lab_vendor_boot() {
+	local initramfs=$1 console=$2 limit=$3
+	rm -f "$console"
+	# -nodefaults: no VGA, no NIC (and so no option ROM to find), no
+	# floppy or CD; the only device we add is the exit port.
+	timeout -k 10 "$limit" "$LAB_QEMU" \
+		-nodefaults -no-user-config -accel tcg -cpu "$LAB_CPU" \
+		-smp 2 -m 1024 -display none -monitor none \
+		-serial "file:$console" -no-reboot \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-qmp "unix:$LAB_TMP_DIR/qmp.sock,server=on,wait=off" \
+		-kernel "$LAB_KERNEL_FILE" -initrd "$initramfs" \
+		-append "console=ttyS0 panic=-1 quiet printk.time=1 $LAB_NMI_ARGS" \
+		</dev/null >"$BUILD/lab/qemu.out" 2>&1 &
+	LAB_PID=$!
+}
+
+# A hung guest gets an NMI on every CPU; with these it panics and prints
+# the backtrace of every CPU on the way, so the log shows where each was
+# stuck (unless it sits with GIF or NMIs blocked: then nothing comes).
+LAB_NMI_ARGS="unknown_nmi_panic=1 panic_print=0x40"
+
+# lab_vendor_hung: the console went silent; ask for backtraces (see above).
+# QMP needs no client package: perl's IO::Socket::UNIX is in perl-base.
+lab_vendor_hung() {
+	perl -MIO::Socket::UNIX -e '
+		my $qmp = IO::Socket::UNIX->new(Peer => $ARGV[0]) or exit 1;
+		$qmp->autoflush(1);
+		<$qmp>;
+		for my $cmd ("qmp_capabilities", "inject-nmi") {
+			print $qmp "{\"execute\": \"$cmd\"}\n";
+			<$qmp>;
+		}' "$LAB_TMP_DIR/qmp.sock" 2>/dev/null
+}
+
+# lab_vendor_status EXIT_CODE: LAB_END := done | timeout | reset | error
+lab_vendor_status() {
+	case "$1" in
+	85)		LAB_END='done' ;;		# /init wrote 0x2a to port 0xf4
+	124|137)	LAB_END=timeout ;;
+	0)		LAB_END=reset ;;	# panic (panic=-1) or reboot, -no-reboot
+	*)		LAB_END=error ;;
+	esac
+}
