@@ -13,7 +13,7 @@
 set -euo pipefail
 
 build_pkgs=(build-essential linux-headers-amd64 linux-source-6.1
-	    busybox-static cpio gzip xz-utils sparse perl kmod)
+	    busybox-static cpio gzip xz-utils sparse perl kmod libcapstone-dev)
 lint_pkgs=("${build_pkgs[@]}")
 lab_svm_pkgs=("${build_pkgs[@]}" qemu-system-x86 linux-image-amd64)
 lab_vmx_pkgs=("${build_pkgs[@]}" bochs bochsbios vgabios bochs-term xorriso
