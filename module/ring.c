@@ -256,7 +256,8 @@ static int hvm_slot_wait(struct hvm_ring *ring, struct hvm_vcpu *vcpu,
 	/* An answer given just before the helper exited still counts. */
 	if (hvm_slot_answered(ring, index))
 		return 0;
-	if (hvm_ring_dead(ring))
+	/* A stop requested before the helper left is reported as a stop. */
+	if (hvm_ring_dead(ring) && !hvm_vm_stopped(vcpu))
 		return -EPIPE;
 	return -EINTR;
 }

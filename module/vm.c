@@ -169,8 +169,9 @@ static int hvm_set_memory_slot(struct hvm_vm *vm,
 		}
 	}
 
+	/* The caller picks the size: one too large must fail quietly. */
 	slot->pages = kvcalloc(req.size >> PAGE_SHIFT, sizeof(*slot->pages),
-			       GFP_KERNEL_ACCOUNT);
+			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!slot->pages) {
 		ret = -ENOMEM;
 		goto out;

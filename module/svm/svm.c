@@ -508,7 +508,9 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 	vcpu->rflags = vmcb->save.rflags;
 	vcpu->gprs[HVM_RSP] = vmcb->save.rsp;
 	vcpu->gprs[HVM_RAX] = vmcb->save.rax;
-	svm_requeue_event(&vmcb->control);
+	/* A shutdown ends all delivery: nothing is left to re-inject. */
+	if (vmcb->control.exit_code != SVM_EXIT_SHUTDOWN)
+		svm_requeue_event(&vmcb->control);
 	svm_decode_exit(vcpu, svm);
 	return 0;
 }

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel memory and module reference figures for the reliability tests:
+ * a leak shows as kernel memory (Slab + VmallocUsed + PageTables +
+ * KernelStack) or the module's refcount not coming back to its baseline.
+ */
+#ifndef HVM_SELFTEST_KMEM_CHECK_H
+#define HVM_SELFTEST_KMEM_CHECK_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+struct kmem_figures {
+	long slab_kb;
+	long vmalloc_kb;
+	long page_tables_kb;
+	long kernel_stack_kb;
+	long available_kb;
+};
+
+static inline long kmem_kernel_kb(const struct kmem_figures *k)
+{
+	return k->slab_kb + k->vmalloc_kb + k->page_tables_kb +
+	       k->kernel_stack_kb;
+}
+
+/* Drops caches first so freed slabs and page cache do not blur it. */
+static inline int kmem_read(struct kmem_figures *k)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} fields[] = {
+		{ "Slab:", offsetof(struct kmem_figures, slab_kb) },
+		{ "VmallocUsed:", offsetof(struct kmem_figures, vmalloc_kb) },
+		{ "PageTables:", offsetof(struct kmem_figures, page_tables_kb) },
+		{ "KernelStack:",
+		  offsetof(struct kmem_figures, kernel_stack_kb) },
+		{ "MemAvailable:",
+		  offsetof(struct kmem_figures, available_kb) },
+	};
+	unsigned int i, found = 0;
+	char name[32];
+	long value;
+	FILE *f;
+
+	sync();
+	f = fopen("/proc/sys/vm/drop_caches", "w");
+	if (f) {
+		fputs("3\n", f);
+		fclose(f);
+	}
+	memset(k, 0, sizeof(*k));
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%31s %ld kB\n", name, &value) == 2) {
+		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+			if (!strcmp(name, fields[i].name)) {
+				*(long *)((char *)k + fields[i].offset) = value;
+				found++;
+			}
+		}
+	}
+	fclose(f);
+	return found == 5 ? 0 : -EPROTO;
+}
+
+/* /sys/module/hvm/refcnt, or -1 when it cannot be read. */
+static inline long hvm_module_refcnt(void)
+{
+	FILE *f = fopen("/sys/module/hvm/refcnt", "r");
+	long refcnt = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &refcnt) != 1)
+			refcnt = -1;
+		fclose(f);
+	}
+	return refcnt;
+}
+
+/*
+ * Teardown of a dead process's VMs may finish after waitpid() (the last
+ * fput runs from task work or a workqueue): poll for up to timeout_ms.
+ */
+static inline long hvm_module_refcnt_wait(long want, int timeout_ms)
+{
+	long refcnt = hvm_module_refcnt();
+
+	while (refcnt != want && timeout_ms > 0) {
+		usleep(10000);
+		timeout_ms -= 10;
+		refcnt = hvm_module_refcnt();
+	}
+	return refcnt;
+}
+
+#endif /* HVM_SELFTEST_KMEM_CHECK_H */

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Guests for lifetime_test, chosen by GUEST_PARAM(0):
+ *   LIFETIME_IN_LOOP: synchronous port reads forever; each value read is
+ *     added to GUEST_RESULT(1), the count goes to GUEST_RESULT(0).
+ *   LIFETIME_SPIN: touch every scratch page (so the VM pins about 1 MiB),
+ *     then count in GUEST_RESULT(0) forever, no exits of its own.
+ *   LIFETIME_TOUCH: forever: bump a counter, store it in the first word of
+ *     each of the first GUEST_PARAM(1) pages of the slot at
+ *     LIFETIME_SLOT_GPA (the test may raise it), read the first page's
+ *     word back and OUT it (32 bits) to GUEST_PORT_DATA.
+ *   LIFETIME_HALT: touch 16 scratch pages and halt.
+ */
+#include "guest_macros.h"
+#include "lifetime.h"
+
+	.code64
+GUEST_START
+	mov	GUEST_PARAM(0), %rax
+	cmp	$LIFETIME_IN_LOOP, %rax
+	je	in_loop
+	cmp	$LIFETIME_SPIN, %rax
+	je	spin
+	cmp	$LIFETIME_TOUCH, %rax
+	je	touch
+	jmp	halt
+
+in_loop:
+	xor	%eax, %eax
+	in	$GUEST_PORT_DATA, %al
+	add	%rax, GUEST_RESULT(1)
+	incq	GUEST_RESULT(0)
+	jmp	in_loop
+
+spin:
+	mov	$GUEST_SCRATCH_GPA, %edi
+	mov	$(GUEST_SCRATCH_SIZE / 0x1000), %ecx
+1:	movq	%rcx, (%rdi)
+	add	$0x1000, %rdi
+	loop	1b
+2:	incq	GUEST_RESULT(0)
+	jmp	2b
+
+touch:
+	xor	%ebx, %ebx
+1:	inc	%rbx
+	mov	GUEST_PARAM(1), %rcx
+	mov	$LIFETIME_SLOT_GPA, %edi
+2:	mov	%rbx, (%rdi)
+	add	$0x1000, %rdi
+	dec	%rcx
+	jnz	2b
+	mov	LIFETIME_SLOT_GPA, %eax
+	out	%eax, $GUEST_PORT_DATA
+	jmp	1b
+
+halt:
+	mov	$GUEST_SCRATCH_GPA, %edi
+	mov	$16, %ecx
+1:	movq	%rcx, (%rdi)
+	add	$0x1000, %rdi
+	loop	1b
+	hlt
