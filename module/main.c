@@ -80,9 +80,21 @@ void hvm_hw_put(void)
 	mutex_unlock(&hw_lock);
 }
 
+/*
+ * XCR0 is switched only when the host itself runs with XSAVE on
+ * (host_xcr0 != 0): on a host booted without it, XSETBV would fault in the
+ * host, and the guest cannot have set another XCR0 anyway (its XSETBV
+ * gets #GP, nothing being allowed).
+ */
+static bool hvm_switch_xcr0(struct hvm_vcpu *vcpu, u64 guest_cr4)
+{
+	return host_xcr0 && (guest_cr4 & X86_CR4_OSXSAVE) &&
+	       vcpu->xcr0 != host_xcr0;
+}
+
 void hvm_load_guest_xstate(struct hvm_vcpu *vcpu, u64 guest_cr4)
 {
-	if ((guest_cr4 & X86_CR4_OSXSAVE) && vcpu->xcr0 != host_xcr0)
+	if (hvm_switch_xcr0(vcpu, guest_cr4))
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
 	if (cpu_feature_enabled(X86_FEATURE_PKU)) {
 		vcpu->host_pkru = read_pkru();
@@ -99,7 +111,7 @@ void hvm_load_host_xstate(struct hvm_vcpu *vcpu, u64 guest_cr4)
 		if (vcpu->pkru != vcpu->host_pkru)
 			write_pkru(vcpu->host_pkru);
 	}
-	if ((guest_cr4 & X86_CR4_OSXSAVE) && vcpu->xcr0 != host_xcr0)
+	if (hvm_switch_xcr0(vcpu, guest_cr4))
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
 }
 
