@@ -506,8 +506,11 @@ static int hvm_vcpu_run(struct hvm_vcpu *vcpu)
 	}
 	if (ret == HVM_EXIT_TO_USER)
 		ret = 0;
-	/* The ring gives up waiting with -EINTR when the VM is stopped. */
-	if (ret == -EINTR && hvm_vcpu_stopped(vcpu))
+	/*
+	 * A stop outranks the ring's -EINTR (it gives up waiting when the VM
+	 * is stopped) and -EPIPE (a helper that stops the VM and exits).
+	 */
+	if ((ret == -EINTR || ret == -EPIPE) && hvm_vcpu_stopped(vcpu))
 		ret = 0;
 	if (ret == -EINTR)
 		run->exit_reason = HVM_EXIT_INTR;

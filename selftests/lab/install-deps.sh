@@ -4,20 +4,54 @@
 # Install the Debian packages a make target needs, and only the missing ones.
 #
 #   install-deps.sh GROUP...
+#   install-deps.sh release SERIES
 #
-# GROUP: build, lint, lab (= lab-svm), lab-svm (QEMU), lab-vmx (Bochs).
+# GROUP: build, lint, lab (= lab-svm), lab-svm (QEMU), lab-vmx (Bochs),
+# debug (what building a kernel from linux-source-6.1 needs).
 #
 # Silent and quick (one dpkg-query) when everything is present, so that every
 # make target can call it.  KVER (environment) names the kernel hvm.ko is
-# built against: the lab needs linux-image-$KVER, not merely the newest image.
+# built against: the build needs linux-headers-$KVER and the lab
+# linux-image-$KVER, not merely the newest of each.
+#
+# `release SERIES` (e.g. 6.12) prints the newest Debian amd64 kernel release
+# of that series: installed headers first, otherwise the newest
+# linux-headers-SERIES.*-amd64 package apt knows (the Makefile's KVER=6.12).
 set -euo pipefail
+
+if [ "${1:-}" = release ]; then
+	series=${2:-}
+	[[ "$series" =~ ^[0-9]+\.[0-9]+$ ]] || {
+		echo "install-deps.sh: release wants a series such as 6.12 (got '$series')" >&2
+		exit 2
+	}
+	# The generic flavour only: not -cloud-amd64 or -rt-amd64.
+	pattern="^linux-headers-${series//./\\.}\\.[0-9][0-9a-z.+~]*(-[0-9]+)?-amd64\$"
+	found=$(find /usr/src -maxdepth 1 -name "linux-headers-$series.*-amd64" \
+		-printf '%f\n' | { grep -E "$pattern" || true; } | sort -V | tail -n1)
+	if [ -z "$found" ]; then
+		found=$(apt-cache pkgnames "linux-headers-$series." 2>/dev/null |
+			{ grep -E "$pattern" || true; } | sort -V | tail -n1)
+	fi
+	if [ -z "$found" ]; then
+		echo "install-deps.sh: no linux-headers-$series.*-amd64 installed or known to apt (apt-get update?)" >&2
+		exit 1
+	fi
+	echo "${found#linux-headers-}"
+	exit 0
+fi
 
 build_pkgs=(build-essential linux-headers-amd64 linux-source-6.1
 	    busybox-static cpio gzip xz-utils sparse perl kmod libcapstone-dev)
 lint_pkgs=("${build_pkgs[@]}")
-lab_svm_pkgs=("${build_pkgs[@]}" qemu-system-x86 linux-image-amd64)
+# zstd: Debian's 6.12 kernels are ZSTD-compressed (vendor-svm.sh unpacks).
+lab_svm_pkgs=("${build_pkgs[@]}" qemu-system-x86 linux-image-amd64 zstd)
 lab_vmx_pkgs=("${build_pkgs[@]}" bochs bochsbios vgabios bochs-term xorriso
 	      isolinux syslinux-common bsdutils linux-image-amd64)
+# Kernel build: kconfig (flex, bison), bc, objtool (libelf), the
+# certificate tools (libssl).
+debug_pkgs=("${lab_svm_pkgs[@]}" linux-source-6.1 flex bison bc libelf-dev
+	    libssl-dev)
 
 wanted=()
 for group in "$@"; do
@@ -26,8 +60,9 @@ for group in "$@"; do
 	lint)		wanted+=("${lint_pkgs[@]}") ;;
 	lab|lab-svm)	wanted+=("${lab_svm_pkgs[@]}") ;;
 	lab-vmx)	wanted+=("${lab_vmx_pkgs[@]}") ;;
+	debug)		wanted+=("${debug_pkgs[@]}") ;;
 	*)
-		echo "install-deps.sh: unknown group '$group' (build, lint, lab, lab-svm, lab-vmx)" >&2
+		echo "install-deps.sh: unknown group '$group' (build, lint, lab, lab-svm, lab-vmx, debug)" >&2
 		exit 2 ;;
 	esac
 done
@@ -72,6 +107,10 @@ install_missing() {
 		apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
+# A KVER other than the default series needs its own headers package.
+if [ -n "${KVER:-}" ] && [ ! -d "/usr/src/linux-headers-$KVER" ]; then
+	wanted+=("linux-headers-$KVER")
+fi
 install_missing "${wanted[@]}"
 
 # The lab boots the very kernel whose headers built hvm.ko: a module built

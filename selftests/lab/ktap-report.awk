@@ -20,11 +20,25 @@
 # test that never ran is one failure.
 
 # Kernel messages that mean something went wrong, whatever the test said.
-function kernel_problem(s) {
+# Beside oopses and WARN()s: the reports of the debug kernel's checkers
+# (KASAN, UBSAN, lockdep and RCU lockdep, whose headlines are
+# "WARNING: <what>" at the start of the message, the atomic-sleep checks,
+# kmemleak's scan summary).  Debian's "Speculative Return Stack Overflow:
+# WARNING: ..." under TCG does not start with WARNING and does not match.
+function kernel_problem(s,    msg) {
+	msg = s
+	sub(/^\[ *[0-9]+\.[0-9]+\] /, "", msg)
 	return s ~ /WARNING: CPU: [0-9]+ PID: [0-9]+/ || s ~ /WARNING: at / ||
+	       msg ~ /^WARNING: / ||
 	       s ~ /BUG: / || s ~ /kernel BUG at / || s ~ /Oops: / ||
 	       s ~ /general protection fault/ || s ~ /Call Trace:/ ||
 	       s ~ /KASAN: / || s ~ /UBSAN: / || s ~ /Kernel panic - / ||
+	       s ~ /possible circular locking/ ||
+	       s ~ /inconsistent lock state/ ||
+	       s ~ /sleeping function called from invalid context/ ||
+	       s ~ /scheduling while atomic/ ||
+	       s ~ /unreferenced object 0x/ ||
+	       s ~ /kmemleak: [0-9]+ new suspected memory leaks/ ||
 	       s ~ /blocked for more than [0-9]+ seconds/ ||
 	       s ~ /detected stalls? on CPU/
 }
@@ -36,6 +50,14 @@ function note_problem(where, s) {
 }
 
 function content(s) {
+	# kmemleak's report (debug lab): no timestamps, one block per object.
+	if (section == "kmemleak" && in_leaks) {
+		if (s ~ /^unreferenced object 0x/)
+			nleaks++
+		if (s != "" && nleak_lines < 40)
+			leak_line[++nleak_lines] = s
+		return
+	}
 	if (s ~ /^\[ *[0-9]+\.[0-9]+\] / || in_kmsg) {
 		if (kernel_problem(s))
 			note_problem(section == "test" ? "test:" cur : section, s)
@@ -110,6 +132,12 @@ function marker(b,    n, w, i, kv) {
 		split(w[3], kv, "=")
 		demo_status = kv[2]
 		demo_ended = 1
+	} else if (w[1] == "kmemleak") {
+		section = "kmemleak"
+		in_leaks = (w[2] == "begin")
+		leak_scan = 1
+	} else if (w[1] == "lockdep" && w[2] == "on") {
+		lockdep_on = 1
 	} else if (w[1] == "error") {
 		lab_error[++nlab_error] = substr(b, 7)
 	} else if (w[1] == "done") {
@@ -169,6 +197,15 @@ function judge_lab(    k) {
 		lab_fail("kernel problem while loading hvm.ko: " problem["insmod"])
 	if ("end" in problem)
 		lab_fail("kernel problem after the last test: " problem["end"])
+	if ("kmemleak" in problem && !nleaks)
+		lab_fail("kernel problem during the kmemleak scan: " problem["kmemleak"])
+	if (nleaks) {
+		lab_fail("kmemleak: " nleaks " unreferenced object" \
+			 (nleaks > 1 ? "s" : "") " at the end of the run")
+		print "    kmemleak report" (nleak_lines == 40 ? " (first 40 lines)" : "") ":"
+		for (k = 1; k <= nleak_lines; k++)
+			print "    | " leak_line[k]
+	}
 	return 1
 }
 
@@ -306,6 +343,10 @@ END {
 
 	if (booted)
 		print "lab: " boot_info
+	if (lockdep_on)
+		print "lab: lockdep stayed on to the end of the run"
+	if (leak_scan)
+		print "lab: kmemleak scanned at the end of the run"
 	if (no_list)
 		lab_fail("cannot read " list_file " (selftests/Makefile writes it)")
 	else if (ntests == 0)

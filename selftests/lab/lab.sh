@@ -5,6 +5,8 @@
 #
 #   lab.sh check    run every test in $LAB_ROOT/selftests/list, report KTAP
 #   lab.sh demo     run $DEMO_CMD, show its output, exit with its status
+#   lab.sh refusal  boot a CPU the backend must refuse (vendor-*.sh picks
+#                   it, see lab_vendor_refused); pass if insmod failed cleanly
 #
 # Environment (the top-level Makefile sets the first six):
 #   KVER              kernel release hvm.ko was built for; the lab boots it
@@ -23,6 +25,14 @@
 #   LAB_SILENCE       seconds without console output after which the guest
 #                     counts as hung and is killed (default: the test or
 #                     demo timeout + 60)
+#   LAB_KERNEL        kernel file to boot instead of the vendor's choice for
+#                     KVER (the debug lab's own build)
+#   LAB_KERNEL_ARGS   extra kernel command line arguments
+#   LAB_MODULES       a modules_install root (lib/modules/KVER/...) to put
+#                     into the initramfs, so that tests can modprobe
+#   LAB_RUN_NAME      name of this kind of run: its files go to
+#                     $BUILD/lab/NAME/ and $BUILD/lab-NAME-console.log
+#                     (default VENDOR-JOB, with -demo only for the demo)
 set -uo pipefail
 
 LAB_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -38,9 +48,9 @@ LAB_TIMEOUT=${LAB_TIMEOUT:-600}
 
 job=${1:-}
 case "$job" in
-check|demo) ;;
+check|demo|refusal) ;;
 *)
-	echo "usage: lab.sh check|demo" >&2
+	echo "usage: lab.sh check|demo|refusal" >&2
 	exit 2 ;;
 esac
 
@@ -79,7 +89,9 @@ if ! flock -n 9; then
 	echo "lab: another lab run is using $BUILD/lab; waiting for it"
 	flock 9
 fi
-run_dir=$BUILD/lab/$VENDOR-$job
+LAB_RUN_NAME=${LAB_RUN_NAME:-$VENDOR-$job}
+[[ "$LAB_RUN_NAME" =~ ^[A-Za-z0-9._-]+$ ]] || die "LAB_RUN_NAME must be a plain file name (got '$LAB_RUN_NAME')"
+run_dir=$BUILD/lab/$LAB_RUN_NAME
 mkdir -p "$run_dir"
 
 # The vendor code may keep sockets and such in LAB_TMP_DIR.
@@ -115,7 +127,7 @@ fi
 } >"$job_dir/job"
 
 initramfs=$run_dir/initramfs.cpio.gz
-"$LAB_DIR/mkinitramfs.sh" "$initramfs" "$HVM_KO" "$LAB_ROOT" "$job_dir" ||
+LAB_MODULES=${LAB_MODULES:-} "$LAB_DIR/mkinitramfs.sh" "$initramfs" "$HVM_KO" "$LAB_ROOT" "$job_dir" ||
 	die "could not build the initramfs (see above)"
 
 console=$run_dir/console.log
@@ -143,12 +155,25 @@ if [ "$LAB_END" = error ]; then
 	sed 's/^/  /' "$BUILD/lab/qemu.out" | tail -n 20
 fi
 
-if [ "$job" = check ]; then
+if [ "$LAB_RUN_NAME" = "$VENDOR-check" ]; then
 	log=$BUILD/lab-$VENDOR-console.log
 else
-	log=$BUILD/lab-$VENDOR-demo-console.log
+	log=$BUILD/lab-$LAB_RUN_NAME-console.log
 fi
 cp "$console" "$log" 2>/dev/null || : >"$log"
+
+if [ "$job" = refusal ]; then
+	declare -F lab_vendor_refused >/dev/null ||
+		die "the $VENDOR lab has no refusal check (lab_vendor_refused)"
+	if [ "$LAB_END" = 'done' ] && lab_vendor_refused "$log"; then
+		echo "ok 1 refusal: hvm.ko refused to load cleanly (${log#"$TOP"/})"
+		echo "1 passed, 0 failed"
+		exit 0
+	fi
+	echo "not ok 1 refusal: no clean refusal (guest $LAB_END; ${log#"$TOP"/})"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
 
 awk -v job="$job" -v lab_end="$LAB_END" -v lab_timeout="$LAB_TIMEOUT" \
 	-v lab_silence="$LAB_SILENCE" \

@@ -13,6 +13,9 @@
 #   /hvm/...         a copy of LAB_ROOT (bin/, guests/, selftests/...)
 #   /lab/            a copy of JOB_DIR: job (shell variables telling /init
 #                    what to run) and the list of tests to run
+#   /lib/modules/    only if LAB_MODULES (environment) names a
+#                    modules_install root: its lib/modules/, so that tests
+#                    can modprobe the lab kernel's own modules (kvm_amd)
 set -euo pipefail
 
 if [ $# -ne 4 ]; then
@@ -45,6 +48,17 @@ install -m 0755 "$lab_dir/init" "$stage/init"
 cp -a "$job_dir"/. "$stage/lab/"
 cp -a "$lab_root"/. "$stage/hvm/"
 install -m 0644 "$hvm_ko" "$stage/hvm/hvm.ko"
+if [ -n "${LAB_MODULES:-}" ]; then
+	[ -d "$LAB_MODULES/lib/modules" ] || {
+		echo "mkinitramfs: LAB_MODULES=$LAB_MODULES has no lib/modules" >&2
+		exit 1
+	}
+	mkdir -p "$stage/lib"
+	cp -a "$LAB_MODULES/lib/modules" "$stage/lib/"
+	# Links into the build tree, meaningless in the guest.
+	find "$stage/lib/modules" -maxdepth 2 \( -name build -o -name source \) \
+		-type l -delete
+fi
 # Without root, mknod fails; /init then still gets its console from the
 # devtmpfs it mounts, only the kernel's early "unable to open an initial
 # console" warning appears.

@@ -8,7 +8,8 @@
 # defines the same two functions and sets the same variables.
 #
 # Inputs (from lab.sh): KVER, BUILD, LAB_DIR.
-# Tunables: LAB_KERNEL_FORMAT (vmlinux or bzimage), LAB_KERNEL (a file).
+# Tunables: LAB_KERNEL_FORMAT (vmlinux or bzimage), LAB_KERNEL (a file),
+# LAB_KERNEL_ARGS (appended to the command line), LAB_MEM (MiB, default 1024).
 
 LAB_QEMU=${LAB_QEMU:-qemu-system-x86_64}
 LAB_CPU=${LAB_CPU:-EPYC}
@@ -16,27 +17,43 @@ LAB_CPU=${LAB_CPU:-EPYC}
 # real-mode setup code and the XZ decompression, which are slow under TCG:
 # Documentation/testing.rst has the measurements.
 LAB_KERNEL_FORMAT=${LAB_KERNEL_FORMAT:-vmlinux}
+LAB_MEM=${LAB_MEM:-1024}
 
 # Print the path of the uncompressed kernel, extracting it once from the
 # bzImage.  The header fields are from Documentation/x86/boot.rst: the
 # protected-mode part starts after (setup_sects + 1) sectors, and the
-# compressed payload sits payload_offset bytes into it.
+# compressed payload sits payload_offset bytes into it.  Debian's 6.1 uses
+# XZ, its 6.12 ZSTD (both checked by their magic); the build appends the
+# 4-byte decompressed size to XZ and ZSTD streams, which zstd would take for
+# a second, broken frame, so it is cut off (gzip carries its own size).
 lab_svm_vmlinux() {
 	local bzimage=$1 out=$2
 	if [ -s "$out" ] && [ "$out" -nt "$bzimage" ]; then
 		echo "$out"
 		return 0
 	fi
-	local setup_sects payload_offset payload_length start
+	local setup_sects payload_offset payload_length start magic trailer=4
+	local -a unpack
 	setup_sects=$(od -An -t u1 -j $((0x1f1)) -N 1 "$bzimage" | tr -d ' ')
 	payload_offset=$(od -An -t u4 -j $((0x248)) -N 4 "$bzimage" | tr -d ' ')
 	payload_length=$(od -An -t u4 -j $((0x24c)) -N 4 "$bzimage" | tr -d ' ')
 	start=$(((setup_sects + 1) * 512 + payload_offset))
-	# Debian builds with CONFIG_KERNEL_XZ; the stream ends with the
-	# 4-byte decompressed size, hence --single-stream.
+	magic=$(od -An -t x1 -j "$start" -N 4 "$bzimage" | tr -d ' ')
+	case "$magic" in
+	fd377a58)	unpack=(xz -dc --single-stream) ;;
+	28b52ffd)	unpack=(zstd -dcq) ;;
+	1f8b*)		unpack=(gzip -dc); trailer=0 ;;
+	*)
+		echo "lab: $bzimage: unknown compression (magic $magic); use LAB_KERNEL_FORMAT=bzimage" >&2
+		return 1 ;;
+	esac
+	command -v "${unpack[0]}" >/dev/null || {
+		echo "lab: ${unpack[0]} is needed to unpack $bzimage (make deps-lab)" >&2
+		return 1
+	}
 	if ! dd if="$bzimage" iflag=skip_bytes,count_bytes skip="$start" \
-		count="$payload_length" status=none |
-		xz -dc --single-stream >"$out.tmp" 2>/dev/null ||
+		count="$((payload_length - trailer))" status=none |
+		"${unpack[@]}" >"$out.tmp" 2>/dev/null ||
 		[ "$(head -c 4 "$out.tmp" | od -An -t x1 | tr -d ' ')" != 7f454c46 ]; then
 		rm -f "$out.tmp"
 		echo "lab: could not extract an ELF vmlinux from $bzimage" >&2
@@ -80,12 +97,12 @@ lab_vendor_boot() {
 	# floppy or CD; the only device we add is the exit port.
 	timeout -k 10 "$limit" "$LAB_QEMU" \
 		-nodefaults -no-user-config -accel tcg -cpu "$LAB_CPU" \
-		-smp 2 -m 1024 -display none -monitor none \
+		-smp 2 -m "$LAB_MEM" -display none -monitor none \
 		-serial "file:$console" -no-reboot \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-qmp "unix:$LAB_TMP_DIR/qmp.sock,server=on,wait=off" \
 		-kernel "$LAB_KERNEL_FILE" -initrd "$initramfs" \
-		-append "console=ttyS0 panic=-1 quiet printk.time=1 $LAB_NMI_ARGS" \
+		-append "console=ttyS0 panic=-1 quiet printk.time=1 $LAB_NMI_ARGS ${LAB_KERNEL_ARGS:-}" \
 		</dev/null >"$BUILD/lab/qemu.out" 2>&1 &
 	LAB_PID=$!
 }

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: the selftests in every vendor's lab, one total.
+#
+#   VENDOR=all (default)  svm (QEMU, -cpu EPYC), then vmx (Bochs,
+#                         corei7_skylake_x), then the vmx refusal boot
+#                         (Bochs, core2_penryn: VMX without EPT)
+#   VENDOR=svm | vmx      that lab alone (vmx includes its refusal boot)
+#
+# Each lab run prints its own KTAP report ending in `N passed, N failed`;
+# this script shows them as they come, adds them up and prints the total as
+# its last line.  A lab that ends without such a line counts as one failure.
+set -uo pipefail
+
+LAB_DIR=$(cd "$(dirname "$0")" && pwd)
+VENDOR=${VENDOR:-all}
+
+case "$VENDOR" in
+all)	runs=("svm check" "vmx check" "vmx refusal") ;;
+svm)	runs=("svm check") ;;
+vmx)	runs=("vmx check" "vmx refusal") ;;
+*)
+	echo "check: VENDOR must be all, svm or vmx (got '$VENDOR')" >&2
+	exit 2 ;;
+esac
+
+case "$VENDOR" in
+all|vmx) bash "$LAB_DIR/install-deps.sh" lab-vmx || exit 2 ;;
+esac
+
+passed=0 failed=0 skipped=0
+summary_re='^([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$'
+for run in "${runs[@]}"; do
+	read -r vendor job <<<"$run"
+	echo "check: === $vendor lab, job $job ==="
+	started=$SECONDS
+	out=$(mktemp)
+	VENDOR=$vendor bash "$LAB_DIR/lab.sh" "$job" | tee "$out"
+	last=$(grep -E "$summary_re" "$out" | tail -n 1)
+	rm -f "$out"
+	if [[ "$last" =~ $summary_re ]]; then
+		passed=$((passed + BASH_REMATCH[1]))
+		failed=$((failed + BASH_REMATCH[2]))
+		skipped=$((skipped + ${BASH_REMATCH[4]:-0}))
+	else
+		echo "not ok - $vendor lab ($job) ended without a result"
+		failed=$((failed + 1))
+	fi
+	echo "check: $vendor $job took $((SECONDS - started)) s"
+done
+
+line="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && line+=", $skipped skipped"
+echo "$line"
+[ "$failed" -eq 0 ]
