@@ -17,6 +17,7 @@
 #include <linux/refcount.h>
 #include <linux/mm.h>
 #include <asm/fpu/api.h>
+#include <asm/page.h>
 #include "../uapi/linux/hvm.h"
 
 struct hvm_vm;
@@ -200,6 +201,26 @@ struct hvm_vcpu {
 		bool is_write;
 	} msr;
 };
+
+/* Guest PAT value: every entry UC, WC, WT, WP, WB or UC- (SDM 11.12.2). */
+static inline bool hvm_pat_valid(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 type = pat >> (i * 8);
+
+		if (type == 2 || type == 3 || type > 7)
+			return false;
+	}
+	return true;
+}
+
+/* Addresses the guest puts in MSRs: 48-bit canonical. */
+static inline bool hvm_is_canonical(u64 addr)
+{
+	return __is_canonical_address(addr, 48);
+}
 
 /* vm_flags became read-only in 6.3: one spelling for both kernels. */
 static inline void hvm_vma_clear_flags(struct vm_area_struct *vma,

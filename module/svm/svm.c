@@ -589,24 +589,6 @@ static int svm_set_sregs(struct hvm_vcpu *vcpu, const struct hvm_sregs *sregs)
 	return 0;
 }
 
-static bool svm_pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 type = pat >> (i * 8);
-
-		if (type == 2 || type == 3 || type > 7)
-			return false;
-	}
-	return true;
-}
-
-static bool is_canonical(u64 addr)
-{
-	return (u64)(((s64)addr << 16) >> 16) == addr;
-}
-
 static int svm_get_msr(struct hvm_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct svm_vcpu *svm = vcpu->arch;
@@ -687,7 +669,7 @@ static int svm_set_msr(struct hvm_vcpu *vcpu, u32 index, u64 data)
 		save->sysenter_cs = data;
 		return 0;
 	case MSR_IA32_CR_PAT:
-		if (!svm_pat_valid(data))
+		if (!hvm_pat_valid(data))
 			return -EINVAL;
 		save->g_pat = data;
 		return 0;
@@ -702,7 +684,7 @@ static int svm_set_msr(struct hvm_vcpu *vcpu, u32 index, u64 data)
 	}
 
 	/* The rest hold addresses. */
-	if (!is_canonical(data)) {
+	if (!hvm_is_canonical(data)) {
 		switch (index) {
 		case MSR_LSTAR: case MSR_CSTAR: case MSR_KERNEL_GS_BASE:
 		case MSR_FS_BASE: case MSR_GS_BASE:

@@ -418,24 +418,6 @@ int vmx_set_sregs(struct hvm_vcpu *vcpu, const struct hvm_sregs *sregs)
 	return 0;
 }
 
-static bool vmx_pat_valid(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 type = pat >> (i * 8);
-
-		if (type == 2 || type == 3 || type > 7)
-			return false;
-	}
-	return true;
-}
-
-static bool is_canonical(u64 addr)
-{
-	return (u64)(((s64)addr << 16) >> 16) == addr;
-}
-
 int vmx_get_msr(struct hvm_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct vmx_vcpu *vmx = vcpu->arch;
@@ -560,7 +542,7 @@ int vmx_set_msr(struct hvm_vcpu *vcpu, u32 index, u64 data)
 	case MSR_IA32_TSC:
 		return vmx_set_vmcs_msr(vcpu, index, data);
 	case MSR_IA32_CR_PAT:
-		if (!vmx_pat_valid(data))
+		if (!hvm_pat_valid(data))
 			return -EINVAL;
 		return vmx_set_vmcs_msr(vcpu, index, data);
 	case MSR_TSC_AUX:
@@ -576,7 +558,7 @@ int vmx_set_msr(struct hvm_vcpu *vcpu, u32 index, u64 data)
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
 		/* These hold addresses; WRMSR of one would #GP the host. */
-		if (!is_canonical(data))
+		if (!hvm_is_canonical(data))
 			return -EINVAL;
 		break;
 	default:
