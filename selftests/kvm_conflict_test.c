@@ -44,7 +44,7 @@ static const struct kmod intel_modules[] = {
 };
 
 /*
- * The running kernel's own modules when it has a module tree (the debug
+ * The running kernel's own modules when its module tree has KVM (the debug
  * lab puts one in /lib/modules), else the ones selftests/Makefile shipped
  * next to the test for Debian's kernel.  -ENOENT when there is none.
  */
@@ -55,7 +55,8 @@ static int load_module(const struct kmod *m)
 	int fd, ret;
 
 	uname(&uts);
-	snprintf(path, sizeof(path), "/lib/modules/%s", uts.release);
+	snprintf(path, sizeof(path),
+		 "/lib/modules/%s/kernel/arch/x86/kvm/kvm.ko", uts.release);
 	if (access(path, F_OK) == 0)
 		snprintf(path, sizeof(path), "/lib/modules/%s/kernel/%s/%s.ko",
 			 uts.release, m->dir, m->name);
