@@ -94,7 +94,12 @@ static bool hvm_switch_xcr0(struct hvm_vcpu *vcpu, u64 guest_cr4)
 
 void hvm_load_guest_xstate(struct hvm_vcpu *vcpu, u64 guest_cr4)
 {
-	if (hvm_switch_xcr0(vcpu, guest_cr4))
+	/*
+	 * Remember the switch: the guest may clear CR4.OSXSAVE while it
+	 * runs, and the host's XCR0 must come back all the same.
+	 */
+	vcpu->xcr0_loaded = hvm_switch_xcr0(vcpu, guest_cr4);
+	if (vcpu->xcr0_loaded)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
 	if (cpu_feature_enabled(X86_FEATURE_PKU)) {
 		vcpu->host_pkru = read_pkru();
@@ -111,8 +116,9 @@ void hvm_load_host_xstate(struct hvm_vcpu *vcpu, u64 guest_cr4)
 		if (vcpu->pkru != vcpu->host_pkru)
 			write_pkru(vcpu->host_pkru);
 	}
-	if (hvm_switch_xcr0(vcpu, guest_cr4))
+	if (vcpu->xcr0_loaded)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+	vcpu->xcr0_loaded = false;
 }
 
 u64 hvm_host_xcr0(void)
