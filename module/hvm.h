@@ -177,7 +177,6 @@ struct hvm_vcpu {
 	int guest_cpu;
 	struct fpu_guest guest_fpu;
 	u64 xcr0;			/* guest XCR0 */
-	bool xcr0_loaded;		/* XCR0 holds the guest's value */
 	u32 pkru;			/* guest PKRU while the host's is loaded */
 	u32 host_pkru;
 

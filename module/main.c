@@ -94,12 +94,7 @@ static bool hvm_switch_xcr0(struct hvm_vcpu *vcpu, u64 guest_cr4)
 
 void hvm_load_guest_xstate(struct hvm_vcpu *vcpu, u64 guest_cr4)
 {
-	/*
-	 * Remember the switch: the guest may clear CR4.OSXSAVE while it
-	 * runs, and the host's XCR0 must come back all the same.
-	 */
-	vcpu->xcr0_loaded = hvm_switch_xcr0(vcpu, guest_cr4);
-	if (vcpu->xcr0_loaded)
+	if (hvm_switch_xcr0(vcpu, guest_cr4))
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
 	if (cpu_feature_enabled(X86_FEATURE_PKU)) {
 		vcpu->host_pkru = read_pkru();
@@ -116,9 +111,13 @@ void hvm_load_host_xstate(struct hvm_vcpu *vcpu, u64 guest_cr4)
 		if (vcpu->pkru != vcpu->host_pkru)
 			write_pkru(vcpu->host_pkru);
 	}
-	if (vcpu->xcr0_loaded)
+	/*
+	 * Whatever the guest's CR4 says now: it may have cleared OSXSAVE
+	 * after entry, and an emulated CPU may let its XSETBV through
+	 * without the intercept.  The host must get its XCR0 back.
+	 */
+	if (host_xcr0 && xgetbv(XCR_XFEATURE_ENABLED_MASK) != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
-	vcpu->xcr0_loaded = false;
 }
 
 u64 hvm_host_xcr0(void)
