@@ -81,20 +81,16 @@ void hvm_hw_put(void)
 }
 
 /*
- * XCR0 is switched only when the host itself runs with XSAVE on
- * (host_xcr0 != 0): on a host booted without it, XSETBV would fault in the
- * host, and the guest cannot have set another XCR0 anyway (its XSETBV
- * gets #GP, nothing being allowed).
+ * In guest mode XCR0 is the guest's, whatever its CR4 says: the guest may
+ * set CR4.OSXSAVE without an exit (CR writes are not intercepted) and must
+ * then find its own XCR0, not the host's.  Nothing is switched when the
+ * host runs without XSAVE (host_xcr0 == 0): XSETBV would fault in the host,
+ * and the guest cannot have set another XCR0 (its XSETBV gets #GP, no
+ * feature being allowed).
  */
-static bool hvm_switch_xcr0(struct hvm_vcpu *vcpu, u64 guest_cr4)
-{
-	return host_xcr0 && (guest_cr4 & X86_CR4_OSXSAVE) &&
-	       vcpu->xcr0 != host_xcr0;
-}
-
 void hvm_load_guest_xstate(struct hvm_vcpu *vcpu, u64 guest_cr4)
 {
-	if (hvm_switch_xcr0(vcpu, guest_cr4))
+	if (host_xcr0 && vcpu->xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
 	if (cpu_feature_enabled(X86_FEATURE_PKU)) {
 		vcpu->host_pkru = read_pkru();
@@ -112,12 +108,17 @@ void hvm_load_host_xstate(struct hvm_vcpu *vcpu, u64 guest_cr4)
 			write_pkru(vcpu->host_pkru);
 	}
 	/*
-	 * Whatever the guest's CR4 says now: it may have cleared OSXSAVE
-	 * after entry, and an emulated CPU may let its XSETBV through
-	 * without the intercept.  The host must get its XCR0 back.
+	 * XCR0 is read back rather than assumed: hardware exits on every
+	 * XSETBV, but an emulated CPU (QEMU's TCG SVM) runs the guest's
+	 * XSETBV without the intercept.  The value the guest left is its
+	 * XCR0 from now on (the CPU accepted it), and the host gets its own
+	 * back.
 	 */
-	if (host_xcr0 && xgetbv(XCR_XFEATURE_ENABLED_MASK) != host_xcr0)
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+	if (host_xcr0) {
+		vcpu->xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+		if (vcpu->xcr0 != host_xcr0)
+			xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+	}
 }
 
 u64 hvm_host_xcr0(void)
