@@ -589,6 +589,7 @@ static uint64_t storm_phase(struct __test_metadata *_metadata,
 			    uint64_t *msr_exits)
 {
 	struct hvm_run *run = vcpu->run;
+	char desc[160];
 
 	for (;;) {
 		if (hvm_vcpu_run(vcpu))
@@ -607,13 +608,9 @@ static uint64_t storm_phase(struct __test_metadata *_metadata,
 			(*msr_exits)++;
 			continue;
 		}
-		TH_LOG("unexpected exit %s, rip %#llx; as DECODE_FAILED: gpa %#llx rip %#llx, %u bytes %02x %02x %02x",
-		       exit_reason_str(run->exit_reason),
-		       (unsigned long long)run->regs.rip,
-		       (unsigned long long)run->decode.gpa,
-		       (unsigned long long)run->decode.rip,
-		       run->decode.insn_len, run->decode.insn[0],
-		       run->decode.insn[1], run->decode.insn[2]);
+		TH_LOG("unexpected exit %s",
+		       exit_describe(run, desc, sizeof(desc)));
+		LOG_VCPU_STATE(vcpu);
 		return 0;
 	}
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Shared helpers for the hvm selftests: see test_util.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,45 @@ const char *exit_reason_str(uint32_t reason)
 	if (reason < ARRAY_SIZE(names) && names[reason])
 		return names[reason];
 	return "unknown";
+}
+
+const char *exit_describe(const struct hvm_run *run, char *buf, size_t size)
+{
+	const char *name = exit_reason_str(run->exit_reason);
+	unsigned long long rip = run->regs.rip;
+	int n;
+
+	switch (run->exit_reason) {
+	case HVM_EXIT_IO:
+	case HVM_EXIT_MMIO:
+		snprintf(buf, size, "%s %s %#llx size %u rip %#llx", name,
+			 run->io.is_write ? "write" : "read",
+			 (unsigned long long)run->io.addr, run->io.size, rip);
+		break;
+	case HVM_EXIT_DECODE_FAILED:
+		n = snprintf(buf, size, "%s gpa %#llx rip %#llx insn", name,
+			     (unsigned long long)run->decode.gpa,
+			     (unsigned long long)run->decode.rip);
+		for (unsigned int i = 0; i < run->decode.insn_len &&
+		     i < sizeof(run->decode.insn) && n > 0 && (size_t)n < size; i++)
+			n += snprintf(buf + n, size - n, " %02x",
+				      run->decode.insn[i]);
+		if (!run->decode.insn_len && n > 0 && (size_t)n < size)
+			snprintf(buf + n, size - n, " (not fetched)");
+		break;
+	case HVM_EXIT_FAIL_ENTRY:
+	case HVM_EXIT_UNHANDLED:
+	case HVM_EXIT_SHUTDOWN:
+		snprintf(buf, size, "%s hw %#llx info %#llx %#llx rip %#llx",
+			 name, (unsigned long long)run->hw.hw_exit_code,
+			 (unsigned long long)run->hw.info1,
+			 (unsigned long long)run->hw.info2, rip);
+		break;
+	default:
+		snprintf(buf, size, "%s rip %#llx", name, rip);
+		break;
+	}
+	return buf;
 }
 
 static int setup_vcpu_mode(struct test_vm *t, struct hvm_vcpu_handle *vcpu)

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include "libhvm.h"
 #include "guest_layout.h"
 
@@ -74,6 +75,8 @@ static inline void guest_set_param(struct test_vm *t, unsigned int i,
 }
 
 const char *exit_reason_str(uint32_t reason);
+/* The exit reason with what the kernel reported about it, in buf. */
+const char *exit_describe(const struct hvm_run *run, char *buf, size_t size);
 
 /*
  * A device helper serving the VM's ring from a thread of this process, the
@@ -97,6 +100,31 @@ int ring_helper_start(struct ring_helper *helper, struct hvm_vm_handle *vm,
 /* Stops the thread, unmaps the ring; returns helper->error. */
 int ring_helper_stop(struct ring_helper *helper);
 
+/*
+ * Logs the vCPU's registers and control state (after an exit nobody
+ * expected: where the guest was and what it saw).
+ */
+#define LOG_VCPU_STATE(vcpu_handle) do {				\
+	struct hvm_vcpu_handle *__s = (vcpu_handle);			\
+	const struct hvm_regs *__r = &__s->run->regs;			\
+	struct hvm_sregs __sr;						\
+	TH_LOG("rip %#llx rsp %#llx rflags %#llx rax %#llx rcx %#llx rdx %#llx rdi %#llx r8 %#llx", \
+	       (unsigned long long)__r->rip, (unsigned long long)__r->rsp, \
+	       (unsigned long long)__r->rflags,				\
+	       (unsigned long long)__r->rax, (unsigned long long)__r->rcx, \
+	       (unsigned long long)__r->rdx, (unsigned long long)__r->rdi, \
+	       (unsigned long long)__r->r8);				\
+	if (ioctl(__s->fd, HVM_GET_SREGS, &__sr) == 0)			\
+		TH_LOG("cr0 %#llx cr2 %#llx cr3 %#llx cr4 %#llx efer %#llx idt %#llx/%#x cs %#x/%#x ss %#x", \
+		       (unsigned long long)__sr.cr0,			\
+		       (unsigned long long)__sr.cr2,			\
+		       (unsigned long long)__sr.cr3,			\
+		       (unsigned long long)__sr.cr4,			\
+		       (unsigned long long)__sr.efer,			\
+		       (unsigned long long)__sr.idt.base, __sr.idt.limit, \
+		       __sr.cs.selector, __sr.cs.attrib, __sr.ss.selector); \
+} while (0)
+
 /* Seconds on CLOCK_MONOTONIC. */
 double now_seconds(void);
 
@@ -109,14 +137,11 @@ double now_seconds(void);
 	int __r = hvm_vcpu_run(__v);					\
 	ASSERT_EQ(0, __r)						\
 		TH_LOG("HVM_RUN failed: %s", strerror(-__r));		\
+	char __desc[160];						\
 	ASSERT_EQ((uint32_t)(reason), __v->run->exit_reason)		\
-		TH_LOG("exit %s (wanted %s) rip %#llx hw %#llx %#llx %#llx", \
-		       exit_reason_str(__v->run->exit_reason),		\
-		       exit_reason_str(reason),				\
-		       (unsigned long long)__v->run->regs.rip,		\
-		       (unsigned long long)__v->run->hw.hw_exit_code,	\
-		       (unsigned long long)__v->run->hw.info1,		\
-		       (unsigned long long)__v->run->hw.info2);		\
+		TH_LOG("exit %s (wanted %s)",				\
+		       exit_describe(__v->run, __desc, sizeof(__desc)),	\
+		       exit_reason_str(reason));			\
 } while (0)
 
 /* An ioctl that must fail with errno err. */

@@ -87,21 +87,35 @@ static int read_meminfo(struct meminfo *mi)
 	return found == 4 && mi->available_kb >= 0 ? 0 : -EPROTO;
 }
 
-/* One round; returns 0 or a negative errno / positive exit reason. */
-static int run_round(struct test_vm *vms, int *failed_index)
+/*
+ * One round; returns 0 or a negative errno / positive exit reason, after
+ * logging the failing VM, its exit and its state.
+ */
+static int run_round(struct __test_metadata *_metadata, struct test_vm *vms,
+		     int round)
 {
+	char desc[160];
 	int i, ret = 0;
 
 	for (i = 0; i < VMS_AT_ONCE && !ret; i++) {
 		ret = test_vm_create(&vms[i], GUEST(vm_lifecycle_guest),
 				     GUEST_MODE_LONG64);
-		if (ret)
+		if (ret) {
+			TH_LOG("round %d VM %d: create: %s", round, i,
+			       strerror(-ret));
 			break;
+		}
 		ret = hvm_vcpu_run(&vms[i].vcpus[0]);
-		if (!ret && vms[i].vcpus[0].run->exit_reason != HVM_EXIT_HLT)
+		if (ret) {
+			TH_LOG("round %d VM %d: run: %s", round, i,
+			       strerror(-ret));
+		} else if (vms[i].vcpus[0].run->exit_reason != HVM_EXIT_HLT) {
 			ret = vms[i].vcpus[0].run->exit_reason;
-		if (ret)
-			*failed_index = i;
+			TH_LOG("round %d VM %d: exit %s", round, i,
+			       exit_describe(vms[i].vcpus[0].run, desc,
+					     sizeof(desc)));
+			LOG_VCPU_STATE(&vms[i].vcpus[0]);
+		}
 	}
 	for (i = 0; i < VMS_AT_ONCE; i++)
 		test_vm_destroy(&vms[i]);
@@ -124,19 +138,15 @@ FIXTURE_TEARDOWN(vms)
 		test_vm_destroy(&self->vms[i]);
 }
 
-/* Runs n rounds; 0 or -1 after logging the failure. */
+/* Runs n rounds; 0 or -1 after a failure (logged). */
 static int run_rounds(struct __test_metadata *_metadata, struct test_vm *vms,
 		      int n)
 {
-	int round, ret, failed = -1;
+	int round;
 
 	for (round = 0; round < n; round++) {
-		ret = run_round(vms, &failed);
-		if (ret) {
-			TH_LOG("round %d VM %d: %d (%s)", round, failed, ret,
-			       ret < 0 ? strerror(-ret) : exit_reason_str(ret));
+		if (run_round(_metadata, vms, round))
 			return -1;
-		}
 	}
 	return 0;
 }
