@@ -26,6 +26,8 @@
 #define GUEST_PARAM_GPA		GUEST_U64(0x7000)
 #define GUEST_RESULT_GPA	GUEST_U64(0x8000)
 #define GUEST_IDT_GPA		GUEST_U64(0x9000)
+/* The 64-bit IDT the guests build there: vectors 0-31, 16 bytes each. */
+#define IDT64_LIMIT		(32 * 16 - 1)
 #define GUEST_STACK_TOP		GUEST_U64(0xf000)
 /* libhvm's long mode page tables and GDT: 6 pages. */
 #define GUEST_PT_GPA		GUEST_U64(0x10000)

@@ -16,7 +16,6 @@
 _start:
 
 #define IDT64_DESC	(GUEST_IDT_GPA + 0x800)
-#define IDT64_LIMIT	(32 * 16 - 1)
 
 /*
  * 64-bit mode: point exception vector \vec at \handler with an interrupt
