@@ -3,10 +3,11 @@
 #
 # `make check`: the selftests in every vendor's lab, one total.
 #
-#   VENDOR=all (default)  svm (QEMU, -cpu EPYC), then vmx (Bochs,
-#                         corei7_skylake_x), then the vmx refusal boot
-#                         (Bochs, core2_penryn: VMX without EPT)
-#   VENDOR=svm | vmx      that lab alone (vmx includes its refusal boot)
+#   VENDOR=all (default)  svm (QEMU, -cpu EPYC), the svm refusal boot
+#                         (QEMU, EPYC,-npt: SVM without NPT), then vmx
+#                         (Bochs, corei7_skylake_x), then the vmx refusal
+#                         boot (Bochs, core2_penryn: VMX without EPT)
+#   VENDOR=svm | vmx      that lab alone, with its refusal boot
 #
 # Each lab run prints its own KTAP report ending in `N passed, N failed`;
 # this script shows them as they come, adds them up and prints the total as
@@ -17,8 +18,8 @@ LAB_DIR=$(cd "$(dirname "$0")" && pwd)
 VENDOR=${VENDOR:-all}
 
 case "$VENDOR" in
-all)	runs=("svm check" "vmx check" "vmx refusal") ;;
-svm)	runs=("svm check") ;;
+all)	runs=("svm check" "svm refusal" "vmx check" "vmx refusal") ;;
+svm)	runs=("svm check" "svm refusal") ;;
 vmx)	runs=("vmx check" "vmx refusal") ;;
 *)
 	echo "check: VENDOR must be all, svm or vmx (got '$VENDOR')" >&2

@@ -9,10 +9,18 @@
 #
 # Inputs (from lab.sh): KVER, BUILD, LAB_DIR.
 # Tunables: LAB_KERNEL_FORMAT (vmlinux or bzimage), LAB_KERNEL (a file),
-# LAB_KERNEL_ARGS (appended to the command line), LAB_MEM (MiB, default 1024).
+# LAB_KERNEL_ARGS (appended to the command line), LAB_MEM (MiB, default 1024),
+# LAB_CPU (QEMU CPU model, default EPYC: SVM + NPT), LAB_REFUSAL_CPU (model
+# for the job "refusal", default EPYC,-npt: SVM without nested paging,
+# where hvm.ko must refuse to load: -ENODEV and one dmesg line),
+# LAB_QEMU_ARGS (appended to QEMU's arguments, split at spaces: e.g.
+# "-d int -D /tmp/qemu.log" logs every interrupt and exception QEMU
+# delivers, guest-mode ones included).
 
 LAB_QEMU=${LAB_QEMU:-qemu-system-x86_64}
 LAB_CPU=${LAB_CPU:-EPYC}
+LAB_REFUSAL_CPU=${LAB_REFUSAL_CPU:-EPYC,-npt}
+LAB_ACCEL=${LAB_ACCEL:-tcg}
 # The uncompressed ELF boots through the PVH entry point and skips both the
 # real-mode setup code and the XZ decompression, which are slow under TCG:
 # Documentation/testing.rst has the measurements.
@@ -65,6 +73,8 @@ lab_svm_vmlinux() {
 
 lab_vendor_prepare() {
 	local bzimage=/boot/vmlinuz-$KVER
+	# $job is lab.sh's.
+	[ "${job:-}" = refusal ] && LAB_CPU=$LAB_REFUSAL_CPU
 	if [ -n "${LAB_KERNEL:-}" ]; then
 		LAB_KERNEL_FILE=$LAB_KERNEL
 	elif [ ! -r "$bzimage" ]; then
@@ -96,12 +106,13 @@ lab_vendor_boot() {
 	# -nodefaults: no VGA, no NIC (and so no option ROM to find), no
 	# floppy or CD; the only device we add is the exit port.
 	timeout -k 10 "$limit" "$LAB_QEMU" \
-		-nodefaults -no-user-config -accel tcg -cpu "$LAB_CPU" \
+		-nodefaults -no-user-config -accel "$LAB_ACCEL" -cpu "$LAB_CPU" \
 		-smp 2 -m "$LAB_MEM" -display none -monitor none \
 		-serial "file:$console" -no-reboot \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-qmp "unix:$LAB_TMP_DIR/qmp.sock,server=on,wait=off" \
 		-kernel "$LAB_KERNEL_FILE" -initrd "$initramfs" \
+		${LAB_QEMU_ARGS:-} \
 		-append "console=ttyS0 panic=-1 quiet printk.time=1 $LAB_NMI_ARGS ${LAB_KERNEL_ARGS:-}" \
 		</dev/null >"$BUILD/lab/qemu.out" 2>&1 &
 	LAB_PID=$!
@@ -123,6 +134,17 @@ lab_vendor_hung() {
 			print $qmp "{\"execute\": \"$cmd\"}\n";
 			<$qmp>;
 		}' "$LAB_TMP_DIR/qmp.sock" 2>/dev/null
+}
+
+# lab_vendor_refused CONSOLE_LOG: true when the log shows a clean refusal:
+# insmod failed with ENODEV, the backend said why in one line (once per
+# attempt: busybox insmod tries init_module() after finit_module()), and
+# the kernel did not complain.
+lab_vendor_refused() {
+	local log=$1
+	grep -q '@@hvm-lab: insmod failed.*No such device' "$log" &&
+		[ "$(grep -o 'hvm: svm: .*' "$log" | sort -u | wc -l)" -eq 1 ] &&
+		! grep -qE 'BUG:|Oops|WARNING:|general protection|Call Trace' "$log"
 }
 
 # lab_vendor_status EXIT_CODE: LAB_END := done | timeout | reset | error
