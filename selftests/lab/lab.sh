@@ -99,6 +99,13 @@ LAB_TMP_DIR=""
 trap '[ -z "$LAB_TMP_DIR" ] || rm -rf "$LAB_TMP_DIR"' EXIT
 lab_vendor_prepare || die "the $VENDOR lab cannot start (see above)"
 
+# A kernel complaint in a console log, for the refusal boots' own check:
+# oopses, BUGs and WARN()s (whose "WARNING:" starts the message; Debian's
+# "Speculative Return Stack Overflow: WARNING: ..." under TCG does not).
+# ktap-report.awk's kernel_problem() is the full list for test runs.
+# shellcheck disable=SC2034 # read by vendor-*.sh
+LAB_KERNEL_PROBLEM_RE='BUG:|Oops|general protection|Call Trace|(^|\] )WARNING: '
+
 # Single quotes survive busybox sh; a quote inside becomes '\''.
 sh_quote() {
 	printf "'%s'" "${1//\'/\'\\\'\'}"

@@ -153,7 +153,7 @@ lab_vendor_refused() {
 	local log=$1
 	grep -q '@@hvm-lab: insmod failed.*No such device' "$log" &&
 		[ "$(grep -o 'hvm: vmx: .*' "$log" | sort -u | wc -l)" -eq 1 ] &&
-		! grep -qE 'BUG:|Oops|WARNING:|general protection|Call Trace' "$log"
+		! grep -qE "$LAB_KERNEL_PROBLEM_RE" "$log"
 }
 
 # lab_vendor_status EXIT_CODE: LAB_END := done | timeout | reset | error
