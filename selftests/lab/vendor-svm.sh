@@ -102,6 +102,8 @@ lab_vendor_prepare() {
 # for.  lab_vendor_status turns that process's exit code into LAB_END.
 lab_vendor_boot() {
 	local initramfs=$1 console=$2 limit=$3
+	local -a extra
+	read -r -a extra <<<"${LAB_QEMU_ARGS:-}"
 	rm -f "$console"
 	# -nodefaults: no VGA, no NIC (and so no option ROM to find), no
 	# floppy or CD; the only device we add is the exit port.
@@ -112,7 +114,7 @@ lab_vendor_boot() {
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-qmp "unix:$LAB_TMP_DIR/qmp.sock,server=on,wait=off" \
 		-kernel "$LAB_KERNEL_FILE" -initrd "$initramfs" \
-		${LAB_QEMU_ARGS:-} \
+		"${extra[@]}" \
 		-append "console=ttyS0 panic=-1 quiet printk.time=1 $LAB_NMI_ARGS ${LAB_KERNEL_ARGS:-}" \
 		</dev/null >"$BUILD/lab/qemu.out" 2>&1 &
 	LAB_PID=$!
