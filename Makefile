@@ -99,7 +99,7 @@ help:
 	@echo 'make check           build, run every selftest in the SVM (QEMU) and VMX'
 	@echo '                     (Bochs) labs; VENDOR=svm or vmx for one'
 	@echo 'make check-debug     the same under a KASAN/lockdep/UBSAN/kmemleak kernel'
-	@echo '                     (kernel built once into ~/.cache/hvm: 20-50 min),'
+	@echo '                     (kernel built once into ~/.cache/hvm: 15 min idle),'
 	@echo '                     in the SVM lab (VENDOR=vmx: Bochs, very slow)'
 	@echo 'make check KVER=6.12 build for and boot another Debian kernel series'
 	@echo 'make demo            build, run $$DEMO_CMD in the lab (HOST=1: on this host)'
