@@ -79,13 +79,6 @@ export LAB_TEST_TIMEOUT=${LAB_TEST_TIMEOUT:-300}
 export LAB_TIMEOUT=${LAB_TIMEOUT:-3600}
 # KASAN's shadow is an eighth of memory; kmemleak keeps its own metadata.
 export LAB_BOCHS_MEGS=${LAB_BOCHS_MEGS:-1024}
-# QEMU 7.2's multi-threaded TCG, under this kernel's 1000 Hz tick, now and
-# then resumes the host's code after VMRUN as if it were the guest's: the
-# VMCB came back with the host's RIP (the instruction after VMRUN) and an
-# NPF on the host's stack, or a guest triple-faulted on its own intact page
-# tables (Documentation/testing.rst).  One TCG thread for both CPUs has
-# not shown it.
-export LAB_ACCEL=${LAB_ACCEL:-tcg,thread=single}
 
 export VENDOR=$vendor LAB_RUN_NAME=$vendor-debug
 exec "$LAB_DIR/lab.sh" check
