@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # Intel VMX lab: Bochs 2.7 emulating a CPU with VMX, EPT, VPID and
 # unrestricted guest (no KVM needed).  Sourced by lab.sh, which calls
