@@ -143,17 +143,6 @@ lab_vendor_hung() {
 		}' "$LAB_TMP_DIR/qmp.sock" 2>/dev/null
 }
 
-# lab_vendor_refused CONSOLE_LOG: true when the log shows a clean refusal:
-# insmod failed with ENODEV, the backend said why in one line (once per
-# attempt: busybox insmod tries init_module() after finit_module()), and
-# the kernel did not complain.
-lab_vendor_refused() {
-	local log=$1
-	grep -q '@@hvm-lab: insmod failed.*No such device' "$log" &&
-		[ "$(grep -o 'hvm: svm: .*' "$log" | sort -u | wc -l)" -eq 1 ] &&
-		! grep -qE "$LAB_KERNEL_PROBLEM_RE" "$log"
-}
-
 # lab_vendor_status EXIT_CODE: LAB_END := done | timeout | reset | error
 lab_vendor_status() {
 	case "$1" in

@@ -146,17 +146,6 @@ lab_vendor_boot() {
 	LAB_PID=$!
 }
 
-# lab_vendor_refused CONSOLE_LOG: true when the log shows a clean refusal:
-# insmod failed with ENODEV, the backend said why in one line, and the
-# kernel did not complain.  Busybox insmod tries init_module() again when
-# finit_module() fails, so that one line appears once per attempt.
-lab_vendor_refused() {
-	local log=$1
-	grep -q '@@hvm-lab: insmod failed.*No such device' "$log" &&
-		[ "$(grep -o 'hvm: vmx: .*' "$log" | sort -u | wc -l)" -eq 1 ] &&
-		! grep -qE "$LAB_KERNEL_PROBLEM_RE" "$log"
-}
-
 # lab_vendor_status EXIT_CODE: LAB_END := done | timeout | reset | error
 lab_vendor_status() {
 	# lab.sh's console log; the marker, not the exit code, tells the end.
