@@ -68,9 +68,9 @@ check: deps-lab
 
 # The selftests again, under a kernel built with KASAN, lockdep, UBSAN,
 # kmemleak and friends (built once, cached in ~/.cache/hvm; see
-# Documentation/testing.rst), in the QEMU SVM lab (VENDOR=vmx: in Bochs,
-# far slower).  hvm.ko is rebuilt for that kernel in build/debug/;
-# module/hvm.ko is left alone.
+# Documentation/testing.rst), in the QEMU SVM lab and then in the Bochs VMX
+# lab (VENDOR=svm or vmx for one).  hvm.ko is rebuilt for that kernel in
+# build/debug/; module/hvm.ko is left alone.
 check-debug: deps-debug
 	@$(MAKE) --no-print-directory userspace selftests || \
 		{ echo 'not ok - build: make userspace selftests failed'; echo '0 passed, 1 failed'; exit 1; }
@@ -100,7 +100,7 @@ help:
 	@echo '                     (Bochs) labs; VENDOR=svm or vmx for one'
 	@echo 'make check-debug     the same under a KASAN/lockdep/UBSAN/kmemleak kernel'
 	@echo '                     (kernel built once into ~/.cache/hvm: 15 min idle),'
-	@echo '                     in the SVM lab (VENDOR=vmx: Bochs, very slow)'
+	@echo '                     in both labs (Bochs: about 25 min); VENDOR= for one'
 	@echo 'make check KVER=6.12 build for and boot another Debian kernel series'
 	@echo 'make demo            build, run $$DEMO_CMD in the lab (HOST=1: on this host)'
 	@echo 'make lint            checkpatch --strict, sparse and W=1 on module/ and uapi/'

@@ -9,6 +9,10 @@
 #                         boot (Bochs, core2_penryn: VMX without EPT)
 #   VENDOR=svm | vmx      that lab alone, with its refusal boot
 #
+# With CHECK_DEBUG=1 (debug-lab.sh: `make check-debug`, the debug kernel
+# already in the environment) each lab runs the job check alone, named
+# <vendor>-debug; the refusal boots test Debian's kernel.
+#
 # Each lab run prints its own KTAP report ending in `N passed, N failed`;
 # this script shows them as they come, adds them up and prints the total as
 # its last line.  A lab that ends without such a line counts as one failure.
@@ -25,6 +29,9 @@ vmx)	runs=("vmx check" "vmx refusal") ;;
 	echo "check: VENDOR must be all, svm or vmx (got '$VENDOR')" >&2
 	exit 2 ;;
 esac
+if [ "${CHECK_DEBUG:-0}" = 1 ]; then
+	mapfile -t runs < <(printf '%s\n' "${runs[@]}" | grep ' check$')
+fi
 
 case "$VENDOR" in
 all|vmx) bash "$LAB_DIR/install-deps.sh" lab-vmx || exit 2 ;;
@@ -37,7 +44,9 @@ for run in "${runs[@]}"; do
 	echo "check: === $vendor lab, job $job ==="
 	started=$SECONDS
 	out=$(mktemp)
-	VENDOR=$vendor bash "$LAB_DIR/lab.sh" "$job" | tee "$out"
+	name=$vendor-$job
+	[ "${CHECK_DEBUG:-0}" = 1 ] && name=$vendor-debug
+	VENDOR=$vendor LAB_RUN_NAME=$name bash "$LAB_DIR/lab.sh" "$job" | tee "$out"
 	last=$(grep -E "$summary_re" "$out" | tail -n 1)
 	rm -f "$out"
 	if [[ "$last" =~ $summary_re ]]; then

@@ -9,11 +9,11 @@
 #    (build/debug/src), so that module/hvm.ko (Debian's kernel) stays as it is.
 # 3. lab.sh check boots the debug kernel (kmemleak=on), with its modules in
 #    the initramfs, runs every selftest, and judges the console: any report
-#    of the checkers is a failure (ktap-report.awk).  The lab is QEMU's SVM
-#    one; VENDOR=vmx boots the same bzImage in Bochs instead (slow, see
-#    below).
+#    of the checkers is a failure (ktap-report.awk).  check.sh runs it in
+#    each lab (QEMU's SVM one, then the same bzImage in Bochs's VMX one)
+#    and adds the results up, as for `make check`.
 #
-# Environment: VENDOR (all or svm: the QEMU lab; vmx: Bochs); BUILD,
+# Environment: VENDOR (all, svm or vmx, as for check.sh); BUILD,
 # LAB_ROOT (from the Makefile, already built by `make userspace
 # selftests`); LAB_TEST_TIMEOUT, LAB_TIMEOUT, LAB_SILENCE, LAB_TESTS as for
 # lab.sh, with longer defaults: the checkers slow the guest kernel down
@@ -32,12 +32,8 @@ fail() {
 	exit 1
 }
 
-# Bochs runs this kernel far too slowly for a whole check (its boot alone
-# outlasts the silence limit: Documentation/testing.rst), so the VMX lab
-# runs under the debug kernel only when asked for by name.
 case "$VENDOR" in
-all|svm) vendor=svm ;;
-vmx)	vendor=vmx ;;
+all|svm|vmx) ;;
 *)	fail "VENDOR must be all, svm or vmx (got '$VENDOR')" ;;
 esac
 
@@ -64,12 +60,6 @@ if grep -E 'warning:' "$log" >&2; then
 	echo "debug-lab: hvm.ko built with warnings (above; W=1)" >&2
 fi
 
-# Bochs and the ISO tools (the debug kernel needs no Debian packages).
-if [ "$vendor" = vmx ]; then
-	bash "$LAB_DIR/install-deps.sh" lab-vmx ||
-		fail "could not install the VMX lab's packages"
-fi
-
 export KVER=$DEBUG_KVER
 export HVM_KO=$src/module/hvm.ko
 export LAB_KERNEL=$DEBUG_BZIMAGE
@@ -80,5 +70,5 @@ export LAB_TIMEOUT=${LAB_TIMEOUT:-3600}
 # KASAN's shadow is an eighth of memory; kmemleak keeps its own metadata.
 export LAB_BOCHS_MEGS=${LAB_BOCHS_MEGS:-1024}
 
-export VENDOR=$vendor LAB_RUN_NAME=$vendor-debug
-exec "$LAB_DIR/lab.sh" check
+export VENDOR CHECK_DEBUG=1
+exec "$LAB_DIR/check.sh"
