@@ -33,9 +33,12 @@ if [ "${CHECK_DEBUG:-0}" = 1 ]; then
 	mapfile -t runs < <(printf '%s\n' "${runs[@]}" | grep ' check$')
 fi
 
-case "$VENDOR" in
-all|vmx) bash "$LAB_DIR/install-deps.sh" lab-vmx || exit 2 ;;
-esac
+# debug-lab.sh installs them itself, before KVER names its own kernel.
+if [ "${CHECK_DEBUG:-0}" != 1 ]; then
+	case "$VENDOR" in
+	all|vmx) bash "$LAB_DIR/install-deps.sh" lab-vmx || exit 2 ;;
+	esac
+fi
 
 passed=0 failed=0 skipped=0
 summary_re='^([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$'

@@ -60,6 +60,14 @@ if grep -E 'warning:' "$log" >&2; then
 	echo "debug-lab: hvm.ko built with warnings (above; W=1)" >&2
 fi
 
+# Bochs and the ISO tools (the debug kernel itself needs no Debian
+# package); before KVER names the debug kernel, which no package provides.
+case "$VENDOR" in
+all|vmx)
+	bash "$LAB_DIR/install-deps.sh" lab-vmx ||
+		fail "could not install the VMX lab's packages" ;;
+esac
+
 export KVER=$DEBUG_KVER
 export HVM_KO=$src/module/hvm.ko
 export LAB_KERNEL=$DEBUG_BZIMAGE
