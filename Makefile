@@ -100,7 +100,7 @@ help:
 	@echo '                     (Bochs) labs; VENDOR=svm or vmx for one'
 	@echo 'make check-debug     the same under a KASAN/lockdep/UBSAN/kmemleak kernel'
 	@echo '                     (kernel built once into ~/.cache/hvm: 15 min idle),'
-	@echo '                     in both labs (Bochs: about 25 min); VENDOR= for one'
+	@echo '                     in both labs (Bochs: about 30 min); VENDOR= for one'
 	@echo 'make check KVER=6.12 build for and boot another Debian kernel series'
 	@echo 'make demo            build, run $$DEMO_CMD in the lab (HOST=1: on this host)'
 	@echo 'make lint            checkpatch --strict, sparse and W=1 on module/ and uapi/'
