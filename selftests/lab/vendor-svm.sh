@@ -131,16 +131,42 @@ lab_vendor_boot() {
 LAB_NMI_ARGS="unknown_nmi_panic=1 panic_print=0x40"
 
 # lab_vendor_hung: the console went silent; ask for backtraces (see above).
-# QMP needs no client package: perl's IO::Socket::UNIX is in perl-base.
+# First, while the CPUs still stand where they stopped, QEMU's own view of
+# every CPU's registers goes to cpu-state.txt in the run's directory, and
+# each CPU's RIP, RFLAGS and CS to the log: that still says something when
+# the guest can no longer print (a CPU stuck with interrupts off holding
+# the console).  QMP needs no client package: perl's IO::Socket::UNIX is in
+# perl-base.  timeout: QMP waits for QEMU's big lock, which a wedged CPU
+# thread may hold.
 lab_vendor_hung() {
-	perl -MIO::Socket::UNIX -e '
+	# run_dir is lab.sh's.
+	# shellcheck disable=SC2154
+	local state=$run_dir/cpu-state.txt
+	# The perl program is single-quoted on purpose.
+	# shellcheck disable=SC2016
+	timeout 15 perl -MIO::Socket::UNIX -e '
 		my $qmp = IO::Socket::UNIX->new(Peer => $ARGV[0]) or exit 1;
 		$qmp->autoflush(1);
+		sub reply { while (my $l = <$qmp>) { return $l if $l =~ /"(return|error)"/; } return ""; }
 		<$qmp>;
-		for my $cmd ("qmp_capabilities", "inject-nmi") {
-			print $qmp "{\"execute\": \"$cmd\"}\n";
-			<$qmp>;
-		}' "$LAB_TMP_DIR/qmp.sock" 2>/dev/null
+		print $qmp "{\"execute\": \"qmp_capabilities\"}\n";
+		reply();
+		print $qmp "{\"execute\": \"human-monitor-command\", \"arguments\": {\"command-line\": \"info registers -a\"}}\n";
+		my $regs = reply();
+		$regs =~ s/\\r//g; $regs =~ s/\\n/\n/g; $regs =~ s/\\"/"/g;
+		# Closed before the NMI: QEMU may exit at once, and a write to
+		# its socket then ends perl by SIGPIPE, unflushed.
+		if (open(my $out, ">", $ARGV[1])) {
+			print $out $regs;
+			close $out;
+		}
+		print $qmp "{\"execute\": \"inject-nmi\"}\n";
+		reply();
+	' "$LAB_TMP_DIR/qmp.sock" "$state" 2>/dev/null
+	[ -s "$state" ] || return 0
+	echo "lab: CPU state at the hang (${state#"$TOP"/}):" >&2
+	awk '/^CPU#/ { cpu = $1 } /^RIP=/ { rip = $1; fl = $2; cpl = $4 }
+	     /^CS =/ { print "lab:   " cpu " " rip " " fl " " cpl " CS" $2 }' "$state" >&2
 }
 
 # lab_vendor_status EXIT_CODE: LAB_END := done | timeout | reset | error
