@@ -22,45 +22,43 @@ LAB_DIR=$(cd "$(dirname "$0")" && pwd)
 VENDOR=${VENDOR:-all}
 
 case "$VENDOR" in
-all)	runs=("svm check" "svm refusal" "vmx check" "vmx refusal") ;;
-svm)	runs=("svm check" "svm refusal") ;;
-vmx)	runs=("vmx check" "vmx refusal") ;;
+all)	vendors=(svm vmx) ;;
+svm|vmx) vendors=("$VENDOR") ;;
 *)
 	echo "check: VENDOR must be all, svm or vmx (got '$VENDOR')" >&2
 	exit 2 ;;
 esac
-if [ "${CHECK_DEBUG:-0}" = 1 ]; then
-	mapfile -t runs < <(printf '%s\n' "${runs[@]}" | grep ' check$')
-fi
+debug=${CHECK_DEBUG:-0}
+jobs=(check refusal)
+[ "$debug" = 1 ] && jobs=(check)
 
 # debug-lab.sh installs them itself, before KVER names its own kernel.
-if [ "${CHECK_DEBUG:-0}" != 1 ]; then
-	case "$VENDOR" in
-	all|vmx) bash "$LAB_DIR/install-deps.sh" lab-vmx || exit 2 ;;
-	esac
+if [ "$debug" != 1 ] && [[ " ${vendors[*]} " == *" vmx "* ]]; then
+	bash "$LAB_DIR/install-deps.sh" lab-vmx || exit 2
 fi
 
 passed=0 failed=0 skipped=0
 summary_re='^([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$'
-for run in "${runs[@]}"; do
-	read -r vendor job <<<"$run"
-	echo "check: === $vendor lab, job $job ==="
-	started=$SECONDS
-	out=$(mktemp)
-	name=$vendor-$job
-	[ "${CHECK_DEBUG:-0}" = 1 ] && name=$vendor-debug
-	VENDOR=$vendor LAB_RUN_NAME=$name bash "$LAB_DIR/lab.sh" "$job" | tee "$out"
-	last=$(grep -E "$summary_re" "$out" | tail -n 1)
-	rm -f "$out"
-	if [[ "$last" =~ $summary_re ]]; then
-		passed=$((passed + BASH_REMATCH[1]))
-		failed=$((failed + BASH_REMATCH[2]))
-		skipped=$((skipped + ${BASH_REMATCH[4]:-0}))
-	else
-		echo "not ok - $vendor lab ($job) ended without a result"
-		failed=$((failed + 1))
-	fi
-	echo "check: $vendor $job took $((SECONDS - started)) s"
+for vendor in "${vendors[@]}"; do
+	for job in "${jobs[@]}"; do
+		echo "check: === $vendor lab, job $job ==="
+		started=$SECONDS
+		out=$(mktemp)
+		name=$vendor-$job
+		[ "$debug" = 1 ] && name=$vendor-debug
+		VENDOR=$vendor LAB_RUN_NAME=$name bash "$LAB_DIR/lab.sh" "$job" | tee "$out"
+		last=$(grep -E "$summary_re" "$out" | tail -n 1)
+		rm -f "$out"
+		if [[ "$last" =~ $summary_re ]]; then
+			passed=$((passed + BASH_REMATCH[1]))
+			failed=$((failed + BASH_REMATCH[2]))
+			skipped=$((skipped + ${BASH_REMATCH[4]:-0}))
+		else
+			echo "not ok - $vendor lab ($job) ended without a result"
+			failed=$((failed + 1))
+		fi
+		echo "check: $vendor $job took $((SECONDS - started)) s"
+	done
 done
 
 line="$passed passed, $failed failed"

@@ -70,10 +70,6 @@ die() {
 [ -f "$LAB_DIR/vendor-$VENDOR.sh" ] || die "no lab for VENDOR=$VENDOR (have: $(cd "$LAB_DIR" && find . -name 'vendor-*.sh' | sed 's|.*/vendor-\(.*\)\.sh|\1|' | sort | tr '\n' ' '))"
 # shellcheck source=vendor-svm.sh
 . "$LAB_DIR/vendor-$VENDOR.sh"
-for n in "$LAB_TEST_TIMEOUT" "$LAB_DEMO_TIMEOUT" "$LAB_TIMEOUT" \
-	 ${LAB_SILENCE:+"$LAB_SILENCE"} ${LAB_VENDOR_SILENCE:+"$LAB_VENDOR_SILENCE"}; do
-	[[ "$n" =~ ^[1-9][0-9]*$ ]] || die "timeouts must be positive integers (got '$n')"
-done
 if [ -z "${LAB_SILENCE:-}" ]; then
 	if [ "$job" = check ]; then
 		LAB_SILENCE=$((LAB_TEST_TIMEOUT + 60))
@@ -85,6 +81,9 @@ if [ -z "${LAB_SILENCE:-}" ]; then
 	[ "${LAB_VENDOR_SILENCE:-0}" -gt "$LAB_SILENCE" ] &&
 		LAB_SILENCE=$LAB_VENDOR_SILENCE
 fi
+for n in "$LAB_TEST_TIMEOUT" "$LAB_DEMO_TIMEOUT" "$LAB_TIMEOUT" "$LAB_SILENCE"; do
+	[[ "$n" =~ ^[1-9][0-9]*$ ]] || die "timeouts must be positive integers (got '$n')"
+done
 # shellcheck source=follow.sh
 . "$LAB_DIR/follow.sh"
 

@@ -133,9 +133,9 @@ LAB_NMI_ARGS="unknown_nmi_panic=1 panic_print=0x40"
 # lab_vendor_hung: the console went silent; ask for backtraces (see above).
 # First, while the CPUs still stand where they stopped, QEMU's own view of
 # every CPU's registers goes to cpu-state.txt in the run's directory, and
-# each CPU's RIP, RFLAGS and CS to the log: that still says something when
-# the guest can no longer print (a CPU stuck with interrupts off holding
-# the console).  QMP needs no client package: perl's IO::Socket::UNIX is in
+# each CPU's RIP, RFLAGS, CPL and CS to the log: that still says something
+# when the guest can no longer print (a CPU stuck with interrupts off
+# holding the console).  QMP needs no client package: perl's IO::Socket::UNIX is in
 # perl-base.  timeout: QMP waits for QEMU's big lock, which a wedged CPU
 # thread may hold.
 lab_vendor_hung() {
