@@ -284,8 +284,6 @@ static int svm_vcpu_init(struct hvm_vcpu *vcpu)
 	svm_set_intercepts(ctl);
 	ctl->iopm_base_pa = __pa(svm_iopm);
 	ctl->msrpm_base_pa = __pa(svm_msrpm);
-	/* Guest IF masks only virtual interrupts; host IRQs always exit. */
-	ctl->int_ctl = V_INTR_MASKING_MASK;
 	ctl->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
 	ctl->nested_cr3 = __pa(svm_vm->npt_root);
 	svm_reset_state(vcpu);
@@ -451,6 +449,19 @@ static void svm_decode_exit(struct hvm_vcpu *vcpu, struct svm_vcpu *svm)
 	}
 }
 
+/*
+ * Hardware refuses a VMCB at VMRUN, before the guest runs, and leaves it
+ * alone.  QEMU stores its own registers into a VMCB it refuses (host RIP,
+ * RSP, RAX, CR3, descriptor table bases: they must reach neither the guest
+ * nor userspace), and gives the same exit for a guest's MOV to CR4 with a
+ * reserved bit.  Either way the guest state is the one last entered; an
+ * event left in EXITINTINFO is requeued as after any exit.
+ */
+static void svm_undo_refused_entry(struct svm_vcpu *svm)
+{
+	memcpy(&svm->vmcb->save, &svm->entry_save, sizeof(svm->vmcb->save));
+}
+
 static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = vcpu->arch;
@@ -465,6 +476,15 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 	vmcb->save.rax = vcpu->gprs[HVM_RAX];
 	/* No clean bits are used: the CPU reloads the whole VMCB. */
 	vmcb->control.clean = 0;
+	/*
+	 * Written on every entry, not once: QEMU's VMRUN, when it refuses a
+	 * VMCB, stores its own interrupt control (V_INTR_MASKING clear) and
+	 * registers into it (svm_undo_refused_entry()).  Without
+	 * V_INTR_MASKING a guest running with IF=0 holds off every host
+	 * interrupt, kicks included, for as long as it loops.
+	 */
+	vmcb->control.int_ctl = V_INTR_MASKING_MASK;
+	memcpy(&svm->entry_save, &vmcb->save, sizeof(vmcb->save));
 
 	local_irq_disable();
 	cpu = smp_processor_id();
@@ -495,6 +515,9 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 	local_irq_enable();
 	hvm_svm_vmrun(svm->vmcb_pa, vcpu->gprs, c->host_save_pa);
 	local_irq_disable();
+	/* Before anything reads the VMCB, its CR4 included. */
+	if (vmcb->control.exit_code == SVM_EXIT_ERR)
+		svm_undo_refused_entry(svm);
 	hvm_load_host_xstate(vcpu, vmcb->save.cr4);
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();

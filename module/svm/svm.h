@@ -18,6 +18,8 @@ struct svm_vcpu {
 	u64 asid_gen;		/* per-CPU generation the ASID belongs to */
 	int tlb_gen;		/* vm->tlb_gen when the ASID was picked */
 	u64 tsc_aux;
+	/* The guest state as last entered, for svm_undo_refused_entry(). */
+	struct vmcb_save_area entry_save;
 };
 
 /* svm_npt.c: caller holds vm->mmu_lock. */
