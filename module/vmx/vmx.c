@@ -921,8 +921,14 @@ static int vmx_vcpu_run(struct hvm_vcpu *vcpu)
 
 	vmx->cr2 = native_read_cr2();
 	if (!failed) {
-		vmx->launched = true;
 		reason = vmx_read(VM_EXIT_REASON);
+		/*
+		 * An entry refused for its guest state leaves the launch
+		 * state as it was: after a failed VMLAUNCH only VMLAUNCH
+		 * works (VMRESUME fails for good).
+		 */
+		if (!(reason & VMX_EXIT_REASON_FAILED_ENTRY))
+			vmx->launched = true;
 		/* NMI exiting consumed the host's NMI: hand it to the host. */
 		if ((reason & 0xffff) == EXIT_REASON_EXCEPTION_NMI &&
 		    (vmx_read(VM_EXIT_INTR_INFO) & INTR_INFO_INTR_TYPE_MASK) ==
