@@ -451,11 +451,11 @@ static uint64_t host_xcr0(bool *has_xsave)
 #define RESUME_RIP_GPA		GUEST_RESULT(9)
 
 /*
- * QEMU refuses the entry after a reserved CR4 bit (hardware: #GP at the
- * write) and stores its own state, not the guest's, in the VMCB.  Rebuild
- * the state xcr_test has between two steps (hostile_guest.S): long mode
- * with the guest's IDT, CR4.OSXSAVE if it set it, the stack at its top,
- * RIP at the resume point of the step.
+ * QEMU ends guest mode with VMEXIT_INVALID at a reserved CR4 bit (hardware:
+ * #GP at the write); hvm then puts back the state the guest last entered
+ * with, from before the step.  Rebuild the state xcr_test has between two
+ * steps (hostile_guest.S): long mode with the guest's IDT, CR4.OSXSAVE if
+ * it set it, the stack at its top, RIP at the resume point of the step.
  */
 static int resume_after_refusal(struct test_vm *t,
 				struct hvm_vcpu_handle *vcpu, bool osxsave)

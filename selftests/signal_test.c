@@ -7,6 +7,16 @@
  *   promptly, with exit reason HVM_EXIT_INTR and RIP inside the loop; a
  *   second HVM_RUN continues the same guest (the counter keeps growing
  *   from where it was) until the test lets it halt.
+ *
+ * eintr_after_refusal: entries the CPU refuses (AMD: CR0.NW without
+ *   CR0.CD; both vendors: CR0.PG without CR0.PE in long mode) give
+ *   HVM_EXIT_FAIL_ENTRY (or EINVAL from HVM_SET_SREGS) and leave the
+ *   vCPU's registers exactly as set: no value of the CPU's own reaches
+ *   userspace.  After a valid state is back, the guest runs again (on VMX
+ *   a VMLAUNCH refused for its guest state leaves the VMCS unlaunched), and
+ *   the tight loop with IF=0 is still taken out of the guest by a signal.  (QEMU's SVM stores its own
+ *   registers and interrupt control into a refused VMCB; before hvm undid
+ *   that, this guest held off every host interrupt of its CPU for good.)
  */
 #include <errno.h>
 #include <signal.h>
@@ -136,6 +146,102 @@ TEST_F_TIMEOUT(vm, eintr_and_resume, 60)
 	EXPECT_EQ(0, self->vt.ret);
 	EXPECT_EQ((uint32_t)HVM_EXIT_HLT, vcpu->run->exit_reason);
 	EXPECT_EQ(guest_result(&self->t, 2) + 1, vcpu->run->regs.rip);
+}
+
+#define X86_CR0_PE	(1ULL << 0)
+#define X86_CR0_NW	(1ULL << 29)
+#define X86_CR0_CD	(1ULL << 30)
+#define X86_CR0_PG	(1ULL << 31)
+#define VMEXIT_INVALID	0xffffffffULL
+
+struct bad_state {
+	const char *name;
+	uint64_t cr0_set, cr0_clear;
+	bool amd_only;
+};
+
+static const struct bad_state bad_states[] = {
+	/* Refused by QEMU before it loads the guest's interrupt control. */
+	{ "CR0.NW without CR0.CD", X86_CR0_NW, X86_CR0_CD, true },
+	{ "CR0.PG without CR0.PE", X86_CR0_PG, X86_CR0_PE, false },
+};
+
+TEST_F_TIMEOUT(vm, eintr_after_refusal, 60)
+{
+	struct hvm_vcpu_handle *vcpu = &self->t.vcpus[0];
+	struct hvm_sregs good, bad, seen;
+	struct hvm_regs regs, seen_regs;
+	struct hvm_caps caps = { .size = sizeof(caps) };
+	unsigned int i, refused = 0;
+	double deadline, sent;
+
+	ASSERT_EQ(0, hvm_get_caps(self->t.vm.sys_fd, &caps));
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVM_GET_SREGS, &good));
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVM_GET_REGS, &regs));
+	for (i = 0; i < sizeof(bad_states) / sizeof(bad_states[0]); i++) {
+		const struct bad_state *b = &bad_states[i];
+
+		if (b->amd_only && caps.vendor != HVM_VENDOR_AMD)
+			continue;
+		bad = good;
+		bad.cr0 = (bad.cr0 | b->cr0_set) & ~b->cr0_clear;
+		if (ioctl(vcpu->fd, HVM_SET_SREGS, &bad) < 0) {
+			EXPECT_EQ(EINVAL, errno);
+			TH_LOG("%s: HVM_SET_SREGS refuses it", b->name);
+			continue;
+		}
+		ASSERT_EQ(0, ioctl(vcpu->fd, HVM_SET_REGS, &regs));
+		RUN_EXPECT(vcpu, HVM_EXIT_FAIL_ENTRY);
+		if (caps.vendor == HVM_VENDOR_AMD)
+			EXPECT_EQ(VMEXIT_INVALID, vcpu->run->hw.hw_exit_code);
+		refused++;
+
+		ASSERT_EQ(0, ioctl(vcpu->fd, HVM_GET_SREGS, &seen));
+		ASSERT_EQ(0, ioctl(vcpu->fd, HVM_GET_REGS, &seen_regs));
+		EXPECT_EQ(bad.cr0, seen.cr0) TH_LOG("%s", b->name);
+		EXPECT_EQ(bad.cr3, seen.cr3) TH_LOG("%s", b->name);
+		EXPECT_EQ(bad.cr4, seen.cr4) TH_LOG("%s", b->name);
+		EXPECT_EQ(bad.efer, seen.efer) TH_LOG("%s", b->name);
+		EXPECT_EQ(bad.gdt.base, seen.gdt.base) TH_LOG("%s", b->name);
+		EXPECT_EQ(bad.idt.base, seen.idt.base) TH_LOG("%s", b->name);
+		EXPECT_EQ(bad.cs.selector, seen.cs.selector)
+			TH_LOG("%s", b->name);
+		EXPECT_EQ(bad.ss.selector, seen.ss.selector)
+			TH_LOG("%s", b->name);
+		EXPECT_EQ(regs.rip, seen_regs.rip) TH_LOG("%s", b->name);
+		EXPECT_EQ(regs.rsp, seen_regs.rsp) TH_LOG("%s", b->name);
+		EXPECT_EQ(regs.rax, seen_regs.rax) TH_LOG("%s", b->name);
+		EXPECT_EQ(regs.rflags, seen_regs.rflags) TH_LOG("%s", b->name);
+	}
+	TH_LOG("%u refused entries", refused);
+
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVM_SET_SREGS, &good));
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVM_SET_REGS, &regs));
+	/* The loop runs with IF=0 (libhvm's reset RFLAGS). */
+	ASSERT_EQ(0ULL, regs.rflags & (1ULL << 9));
+	self->vt.vcpu = vcpu;
+	ASSERT_EQ(0, pthread_create(&self->vt.thread, NULL, vcpu_thread_fn,
+				    &self->vt));
+	self->running = true;
+	deadline = now_seconds() + 20;
+	while (loop_count(&self->t) == 0 && now_seconds() < deadline)
+		usleep(1000);
+	ASSERT_NE(0ULL, loop_count(&self->t))
+		TH_LOG("the guest never ran: HVM_RUN %s, %d, exit %s",
+		       atomic_load(&self->vt.done) ? "returned" : "running",
+		       self->vt.ret, exit_reason_str(vcpu->run->exit_reason));
+
+	sent = now_seconds();
+	ASSERT_EQ(0, pthread_kill(self->vt.thread, SIGUSR1));
+	/* If not, the teardown lets the guest halt, which ends HVM_RUN. */
+	ASSERT_TRUE(wait_done(&self->vt, 5))
+		TH_LOG("HVM_RUN did not return within 5s of the signal");
+	pthread_join(self->vt.thread, NULL);
+	self->running = false;
+	TH_LOG("HVM_RUN returned %.1f ms after the signal",
+	       (self->vt.returned_at - sent) * 1000);
+	EXPECT_EQ(-EINTR, self->vt.ret);
+	EXPECT_EQ((uint32_t)HVM_EXIT_INTR, vcpu->run->exit_reason);
 }
 
 TEST_HARNESS_MAIN
