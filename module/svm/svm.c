@@ -454,7 +454,8 @@ static void svm_decode_exit(struct hvm_vcpu *vcpu, struct svm_vcpu *svm)
  * alone.  QEMU stores its own registers into a VMCB it refuses (host RIP,
  * RSP, RAX, CR3, descriptor table bases: they must reach neither the guest
  * nor userspace), and gives the same exit for a guest's MOV to CR4 with a
- * reserved bit.  Either way the guest state is the one last entered; an
+ * reserved bit.  Either way the VMCB's guest state goes back to the one
+ * last entered (general registers keep what the guest left in them); an
  * event left in EXITINTINFO is requeued as after any exit.
  */
 static void svm_undo_refused_entry(struct svm_vcpu *svm)
