@@ -87,38 +87,58 @@ static uint64_t loop_count(struct test_vm *t)
 			       __ATOMIC_RELAXED);
 }
 
-TEST_F_TIMEOUT(vm, eintr_and_resume, 60)
+/* HVM_RUN of vCPU 0 on a thread, until the guest loop is seen counting. */
+static void start_loop(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(vm) *self)
 {
 	struct hvm_vcpu_handle *vcpu = &self->t.vcpus[0];
-	uint64_t at_signal, rip;
-	double deadline, sent;
+	double deadline;
 
 	self->vt.vcpu = vcpu;
 	ASSERT_EQ(0, pthread_create(&self->vt.thread, NULL, vcpu_thread_fn,
 				    &self->vt));
 	self->running = true;
-
 	deadline = now_seconds() + 20;
 	while (loop_count(&self->t) == 0 && now_seconds() < deadline)
 		usleep(1000);
-	ASSERT_NE(0ULL, loop_count(&self->t)) TH_LOG("the guest never ran");
+	ASSERT_NE(0ULL, loop_count(&self->t))
+		TH_LOG("the guest never ran: HVM_RUN %s, %d, exit %s",
+		       atomic_load(&self->vt.done) ? "returned" : "running",
+		       self->vt.ret, exit_reason_str(vcpu->run->exit_reason));
 	ASSERT_FALSE(atomic_load(&self->vt.done))
 		TH_LOG("HVM_RUN returned on its own: %d, exit %s", self->vt.ret,
 		       exit_reason_str(vcpu->run->exit_reason));
+}
 
-	sent = now_seconds();
+/* A signal to the thread in HVM_RUN: EINTR and HVM_EXIT_INTR, promptly. */
+static void kick_loop(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(vm) *self)
+{
+	struct hvm_vcpu_handle *vcpu = self->vt.vcpu;
+	double sent = now_seconds();
+
 	ASSERT_EQ(0, pthread_kill(self->vt.thread, SIGUSR1));
+	/* If not, the teardown lets the guest halt, which ends HVM_RUN. */
 	ASSERT_TRUE(wait_done(&self->vt, 5))
 		TH_LOG("HVM_RUN did not return within 5s of the signal");
 	pthread_join(self->vt.thread, NULL);
 	self->running = false;
 	TH_LOG("HVM_RUN returned %.1f ms after the signal",
 	       (self->vt.returned_at - sent) * 1000);
-
 	EXPECT_EQ(-EINTR, self->vt.ret)
 		TH_LOG("HVM_RUN: %s", strerror(-self->vt.ret));
 	EXPECT_EQ((uint32_t)HVM_EXIT_INTR, vcpu->run->exit_reason)
 		TH_LOG("exit %s", exit_reason_str(vcpu->run->exit_reason));
+}
+
+TEST_F_TIMEOUT(vm, eintr_and_resume, 60)
+{
+	struct hvm_vcpu_handle *vcpu = &self->t.vcpus[0];
+	uint64_t at_signal, rip;
+	double deadline;
+
+	start_loop(_metadata, self);
+	kick_loop(_metadata, self);
 	rip = vcpu->run->regs.rip;
 	EXPECT_LE(guest_result(&self->t, 1), rip);
 	EXPECT_GT(guest_result(&self->t, 2), rip)
@@ -173,7 +193,6 @@ TEST_F_TIMEOUT(vm, eintr_after_refusal, 60)
 	struct hvm_regs regs, seen_regs;
 	struct hvm_caps caps = { .size = sizeof(caps) };
 	unsigned int i, refused = 0;
-	double deadline, sent;
 
 	ASSERT_EQ(0, hvm_get_caps(self->t.vm.sys_fd, &caps));
 	ASSERT_EQ(0, ioctl(vcpu->fd, HVM_GET_SREGS, &good));
@@ -219,29 +238,8 @@ TEST_F_TIMEOUT(vm, eintr_after_refusal, 60)
 	ASSERT_EQ(0, ioctl(vcpu->fd, HVM_SET_REGS, &regs));
 	/* The loop runs with IF=0 (libhvm's reset RFLAGS). */
 	ASSERT_EQ(0ULL, regs.rflags & (1ULL << 9));
-	self->vt.vcpu = vcpu;
-	ASSERT_EQ(0, pthread_create(&self->vt.thread, NULL, vcpu_thread_fn,
-				    &self->vt));
-	self->running = true;
-	deadline = now_seconds() + 20;
-	while (loop_count(&self->t) == 0 && now_seconds() < deadline)
-		usleep(1000);
-	ASSERT_NE(0ULL, loop_count(&self->t))
-		TH_LOG("the guest never ran: HVM_RUN %s, %d, exit %s",
-		       atomic_load(&self->vt.done) ? "returned" : "running",
-		       self->vt.ret, exit_reason_str(vcpu->run->exit_reason));
-
-	sent = now_seconds();
-	ASSERT_EQ(0, pthread_kill(self->vt.thread, SIGUSR1));
-	/* If not, the teardown lets the guest halt, which ends HVM_RUN. */
-	ASSERT_TRUE(wait_done(&self->vt, 5))
-		TH_LOG("HVM_RUN did not return within 5s of the signal");
-	pthread_join(self->vt.thread, NULL);
-	self->running = false;
-	TH_LOG("HVM_RUN returned %.1f ms after the signal",
-	       (self->vt.returned_at - sent) * 1000);
-	EXPECT_EQ(-EINTR, self->vt.ret);
-	EXPECT_EQ((uint32_t)HVM_EXIT_INTR, vcpu->run->exit_reason);
+	start_loop(_metadata, self);
+	kick_loop(_metadata, self);
 }
 
 TEST_HARNESS_MAIN
