@@ -29,11 +29,14 @@
 #define SVM_PAT_DEFAULT		0x0007040600070406ULL
 
 #define UD_VECTOR		6
+#define GP_VECTOR		13
 
 struct svm_cpu {
 	void *hsave;		/* VM_HSAVE_PA area */
 	void *host_save;	/* host VMSAVE area */
 	u64 host_save_pa;
+	/* The kernel's CPU/node number for RDTSCP/RDPID (set at boot). */
+	u64 host_tsc_aux;
 	bool enabled;		/* EFER.SVME set by us */
 	u64 asid_gen;
 	u32 next_asid;
@@ -46,6 +49,13 @@ static void *svm_msrpm;
 static u32 svm_nr_asids;
 
 /* ---- load time, per-CPU enable ------------------------------------------ */
+
+/* TSC_AUX exists (and RDTSCP/RDPID read it) on this CPU. */
+static bool svm_has_tsc_aux(void)
+{
+	return boot_cpu_has(X86_FEATURE_RDTSCP) ||
+	       boot_cpu_has(X86_FEATURE_RDPID);
+}
 
 static void svm_free_percpu(void)
 {
@@ -151,6 +161,8 @@ static int svm_cpu_enable(void)
 	}
 	wrmsrl(MSR_EFER, efer | EFER_SVME);
 	wrmsrl(MSR_VM_HSAVE_PA, __pa(c->hsave));
+	if (svm_has_tsc_aux())
+		rdmsrl(MSR_TSC_AUX, c->host_tsc_aux);
 	c->enabled = true;
 	/* TLB entries from before are unknown: the first ASID flushes all. */
 	c->asid_gen++;
@@ -248,7 +260,9 @@ static void svm_set_intercepts(struct vmcb_control_area *ctl)
 		INTERCEPT_INVLPGA, INTERCEPT_IOIO_PROT, INTERCEPT_MSR_PROT,
 		INTERCEPT_SHUTDOWN, INTERCEPT_VMRUN, INTERCEPT_VMMCALL,
 		INTERCEPT_VMLOAD, INTERCEPT_VMSAVE, INTERCEPT_STGI,
-		INTERCEPT_CLGI, INTERCEPT_SKINIT, INTERCEPT_RDTSCP,
+		INTERCEPT_CLGI, INTERCEPT_SKINIT,
+		/* No virtual PMU: the host's counters stay the host's. */
+		INTERCEPT_RDPMC,
 		INTERCEPT_MONITOR, INTERCEPT_MWAIT, INTERCEPT_MWAIT_COND,
 		INTERCEPT_XSETBV, INTERCEPT_RDPRU,
 		/* DR0-3 hold host breakpoints: the guest gets #UD. */
@@ -410,16 +424,10 @@ static void svm_decode_exit(struct hvm_vcpu *vcpu, struct svm_vcpu *svm)
 	case SVM_EXIT_ERR:
 		exit->kind = HVM_X_FAIL_ENTRY;
 		break;
-	case SVM_EXIT_RDTSCP:
-		vcpu->gprs[HVM_RCX] = svm->tsc_aux;
+	case SVM_EXIT_RDPMC:
+		/* No counter exists for the guest (APM: RDPMC, #GP cases). */
+		svm_inject_exception(vcpu, GP_VECTOR, true, 0);
 		exit->kind = HVM_X_NONE;
-		{
-			u64 tsc = rdtsc() + ctl->tsc_offset;
-
-			vcpu->gprs[HVM_RAX] = (u32)tsc;
-			vcpu->gprs[HVM_RDX] = tsc >> 32;
-		}
-		vcpu->rip += 3;
 		break;
 	case SVM_EXIT_INVD:
 		/* Dropping dirty lines would hurt the host: act as a no-op. */
@@ -468,6 +476,7 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 	struct svm_vcpu *svm = vcpu->arch;
 	struct vmcb *vmcb = svm->vmcb;
 	struct hvm_vm *vm = vcpu->vm;
+	bool switch_tsc_aux;
 	struct svm_cpu *c;
 	int cpu, tlb_gen;
 
@@ -509,6 +518,14 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 	hvm_load_guest_xstate(vcpu, vmcb->save.cr4);
 	asm volatile("clgi" ::: "memory");
 	/*
+	 * RDPID cannot be intercepted and RDTSCP is not: both must read the
+	 * guest's TSC_AUX.  The host's goes back before STGI, since an NMI's
+	 * paranoid entry finds its per-CPU base with RDPID.
+	 */
+	switch_tsc_aux = svm_has_tsc_aux() && svm->tsc_aux != c->host_tsc_aux;
+	if (switch_tsc_aux)
+		wrmsrl(MSR_TSC_AUX, svm->tsc_aux);
+	/*
 	 * With V_INTR_MASKING the host's RFLAGS.IF at VMRUN decides whether
 	 * a physical interrupt ends guest mode: it must be set, while GIF=0
 	 * keeps interrupts from being taken here before the entry.
@@ -516,6 +533,8 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 	local_irq_enable();
 	hvm_svm_vmrun(svm->vmcb_pa, vcpu->gprs, c->host_save_pa);
 	local_irq_disable();
+	if (switch_tsc_aux)
+		wrmsrl(MSR_TSC_AUX, c->host_tsc_aux);
 	/* Before anything reads the VMCB, its CR4 included. */
 	if (vmcb->control.exit_code == SVM_EXIT_ERR)
 		svm_undo_refused_entry(svm);
@@ -585,7 +604,8 @@ static void svm_get_sregs(struct hvm_vcpu *vcpu, struct hvm_sregs *sregs)
 
 static int svm_set_sregs(struct hvm_vcpu *vcpu, const struct hvm_sregs *sregs)
 {
-	struct vmcb_save_area *save = &((struct svm_vcpu *)vcpu->arch)->vmcb->save;
+	struct svm_vcpu *svm = vcpu->arch;
+	struct vmcb_save_area *save = &svm->vmcb->save;
 
 	/* The rest is checked by VMRUN itself and reported as FAIL_ENTRY. */
 	if ((sregs->efer & ~SVM_GUEST_EFER_BITS) || sregs->cr0 >> 32 ||

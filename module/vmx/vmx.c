@@ -168,6 +168,8 @@ static int vmx_read_config(void)
 				  CPU_BASED_MWAIT_EXITING |
 				  CPU_BASED_MONITOR_EXITING |
 				  CPU_BASED_MOV_DR_EXITING |
+				  /* No virtual PMU: host counters stay hidden. */
+				  CPU_BASED_RDPMC_EXITING |
 				  /* Without a TPR shadow CR8 is the host's TPR. */
 				  CPU_BASED_CR8_LOAD_EXITING |
 				  CPU_BASED_CR8_STORE_EXITING |
@@ -738,6 +740,11 @@ static void vmx_decode_exit(struct hvm_vcpu *vcpu, struct vmx_vcpu *vmx,
 		break;
 	case EXIT_REASON_DR_ACCESS:
 		vmx_handle_dr_access(vcpu, qual);
+		exit->kind = HVM_X_NONE;
+		break;
+	case EXIT_REASON_RDPMC:
+		/* No counter exists for the guest (SDM: RDPMC, #GP cases). */
+		vmx_queue_exception(vmx, GP_VECTOR, true, 0);
 		exit->kind = HVM_X_NONE;
 		break;
 	case EXIT_REASON_INVD:
