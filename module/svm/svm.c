@@ -491,9 +491,10 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 	 * VMCB, stores its own interrupt control (V_INTR_MASKING clear) and
 	 * registers into it (svm_undo_refused_entry()).  Without
 	 * V_INTR_MASKING a guest running with IF=0 holds off every host
-	 * interrupt, kicks included, for as long as it loops.
+	 * interrupt, kicks included, for as long as it loops.  The guest's
+	 * TPR rides in V_TPR and is read back after every exit.
 	 */
-	vmcb->control.int_ctl = V_INTR_MASKING_MASK;
+	vmcb->control.int_ctl = V_INTR_MASKING_MASK | svm->v_tpr;
 	memcpy(&svm->entry_save, &vmcb->save, sizeof(vmcb->save));
 
 	local_irq_disable();
@@ -538,6 +539,8 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 	/* Before anything reads the VMCB, its CR4 included. */
 	if (vmcb->control.exit_code == SVM_EXIT_ERR)
 		svm_undo_refused_entry(svm);
+	else
+		svm->v_tpr = vmcb->control.int_ctl & V_TPR_MASK;
 	hvm_load_host_xstate(vcpu, vmcb->save.cr4);
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
@@ -596,7 +599,7 @@ static void svm_get_sregs(struct hvm_vcpu *vcpu, struct hvm_sregs *sregs)
 	sregs->cr2 = save->cr2;
 	sregs->cr3 = save->cr3;
 	sregs->cr4 = save->cr4;
-	sregs->cr8 = 0;
+	sregs->cr8 = ((struct svm_vcpu *)vcpu->arch)->v_tpr;
 	sregs->efer = save->efer & ~EFER_SVME;
 }
 
@@ -609,6 +612,7 @@ static int svm_set_sregs(struct hvm_vcpu *vcpu, const struct hvm_sregs *sregs)
 
 	/* The rest is checked by VMRUN itself and reported as FAIL_ENTRY. */
 	if ((sregs->efer & ~SVM_GUEST_EFER_BITS) || sregs->cr0 >> 32 ||
+	    sregs->cr8 > V_TPR_MASK ||
 	    sregs->gdt.limit > 0xffff || sregs->idt.limit > 0xffff)
 		return -EINVAL;
 
@@ -630,6 +634,7 @@ static int svm_set_sregs(struct hvm_vcpu *vcpu, const struct hvm_sregs *sregs)
 	save->cr4 = sregs->cr4;
 	save->efer = sregs->efer | EFER_SVME;
 	save->cpl = (sregs->ss.attrib >> 5) & 3;
+	svm->v_tpr = sregs->cr8;
 	return 0;
 }
 

@@ -18,6 +18,11 @@ struct svm_vcpu {
 	u64 asid_gen;		/* per-CPU generation the ASID belongs to */
 	int tlb_gen;		/* vm->tlb_gen when the ASID was picked */
 	u64 tsc_aux;
+	/*
+	 * The guest's TPR (CR8).  With V_INTR_MASKING its MOV CR8 reaches
+	 * V_TPR in int_ctl, which is rewritten before every entry.
+	 */
+	u8 v_tpr;
 	/* The guest state as last entered, for svm_undo_refused_entry(). */
 	struct vmcb_save_area entry_save;
 };
