@@ -13,6 +13,7 @@
 #define HOSTILE_SMC		7
 #define HOSTILE_FETCH_OUTSIDE	8
 #define HOSTILE_FAR		9
+#define HOSTILE_HOST_STATE	10
 
 /* A step's GUEST_RESULT word when no exception interrupted it. */
 #define HOSTILE_NO_FAULT	0xff
@@ -66,6 +67,12 @@
  */
 #define FAR_LINEAR		0x100000000
 #define FAR_PD_GPA		0x80000
+
+/* HOSTILE_HOST_STATE: GUEST_PARAM(1) the guest's TSC_AUX, (2) the TPR it
+ * loads last.  Results from GUEST_RESULT(16): RDPMC vector, RDTSCP vector
+ * and ECX, RDPID vector and value, the TPR (CR8) it found.
+ */
+#define HOSTILE_HOST_STATE_FIRST	16
 
 /* The sibling VM: checksummed scratch memory. */
 #define SIBLING_MULT		0x9e3779b97f4a7c15

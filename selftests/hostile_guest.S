@@ -54,6 +54,8 @@ GUEST_START
 	je	fetch_outside
 	cmp	$HOSTILE_FAR, %rax
 	je	far
+	cmp	$HOSTILE_HOST_STATE, %rax
+	je	host_state
 	hlt
 
 /* SVM and VMX instructions, all of which must raise #UD. */
@@ -81,6 +83,31 @@ ud_test:
 	step	RESULT_AT(34), vmwrite %rax, %rbx
 	step	RESULT_AT(35), invept (%rax), %rbx
 	step	RESULT_AT(36), invvpid (%rax), %rbx
+	movq	$1, GUEST_RESULT(1)
+	hlt
+
+/*
+ * Host state behind unprivileged-looking instructions: the performance
+ * counters (RDPMC), the CPU/node number in TSC_AUX (RDTSCP, RDPID), and
+ * the TPR the host loaded last (CR8).
+ */
+host_state:
+	xor	%ecx, %ecx
+	step	RESULT_AT(16), rdpmc
+	mov	$0xc0000103, %ecx		/* TSC_AUX */
+	mov	GUEST_PARAM(1), %eax
+	xor	%edx, %edx
+	wrmsr
+	xor	%ecx, %ecx
+	step	RESULT_AT(17), rdtscp
+	mov	%rcx, RESULT_AT(18)
+	xor	%eax, %eax
+	step	RESULT_AT(19), .byte 0xf3, 0x0f, 0xc7, 0xf8	/* rdpid %rax */
+	mov	%rax, RESULT_AT(20)
+	mov	%cr8, %rax
+	mov	%rax, RESULT_AT(21)
+	mov	GUEST_PARAM(2), %rax
+	mov	%rax, %cr8
 	movq	$1, GUEST_RESULT(1)
 	hlt
 

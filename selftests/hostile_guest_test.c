@@ -52,6 +52,12 @@
  * far_addresses: a store to the last page below 2^MAXPHYADDR (no slot) is
  *   an MMIO exit with that address; a store to a page at 2^MAXPHYADDR
  *   (reserved bits in the guest's own PTE) is a #PF in the guest.
+ * host_state_hidden: RDPMC is #GP (no virtual PMU: never the host's
+ *   counters); RDTSCP and RDPID return the TSC_AUX the guest wrote where
+ *   the backend offers them (SVM, if the lab CPU has them), #UD on VMX;
+ *   CR8 set from userspace is what the guest reads, the value the guest
+ *   loads is what userspace reads back, and CR8 > 15 is EINVAL.  (QEMU's
+ *   TCG has no RDPID and no PMU: the steps still run, see testing.rst.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -862,6 +868,76 @@ TEST_F_TIMEOUT(hostile, fetch_outside_slot, 60)
 	/* Running it again fails the same way; nothing is left half done. */
 	RUN_EXPECT(vcpu, HVM_EXIT_DECODE_FAILED);
 	EXPECT_EQ(GUEST_RAM_SIZE - 2, run->decode.rip);
+	check_sibling(_metadata, self);
+}
+
+static bool host_cpuid_bit(uint32_t leaf, int reg, unsigned int bit)
+{
+	uint32_t r[4];
+
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]),
+			 "=d"(r[3]) : "a"(leaf), "c"(0));
+	return r[reg] & (1U << bit);
+}
+
+/*
+ * RDPMC faults (no virtual PMU); RDTSCP and RDPID return the guest's own
+ * TSC_AUX where the backend offers them (SVM), #UD where it does not
+ * (VMX enables neither); CR8 round-trips between userspace and the guest.
+ */
+TEST_F_TIMEOUT(hostile, host_state_hidden, 60)
+{
+	const uint64_t tsc_aux = 0x5a5, tpr_user = 9, tpr_guest = 5;
+	struct hvm_vcpu_handle *vcpu = &self->t.vcpus[0];
+	uint64_t first = HOSTILE_HOST_STATE_FIRST;
+	struct hvm_sregs sregs;
+	struct hvm_caps caps = { .size = sizeof(caps) };
+	bool amd, rdtscp, rdpid;
+
+	ASSERT_EQ(0, hvm_get_caps(self->t.vm.sys_fd, &caps));
+	amd = caps.vendor == HVM_VENDOR_AMD;
+	rdtscp = host_cpuid_bit(0x80000001, 3, 27);
+	rdpid = host_cpuid_bit(7, 2, 22);
+
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVM_GET_SREGS, &sregs));
+	sregs.cr8 = 16;
+	EXPECT_EQ(-1, ioctl(vcpu->fd, HVM_SET_SREGS, &sregs));
+	EXPECT_EQ(EINVAL, errno);
+	sregs.cr8 = tpr_user;
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVM_SET_SREGS, &sregs));
+	memset(&sregs, 0, sizeof(sregs));
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVM_GET_SREGS, &sregs));
+	EXPECT_EQ(tpr_user, sregs.cr8);
+
+	start_scenario(self, HOSTILE_HOST_STATE);
+	guest_set_param(&self->t, 1, tsc_aux);
+	guest_set_param(&self->t, 2, tpr_guest);
+	RUN_EXPECT(vcpu, HVM_EXIT_HLT);
+	EXPECT_EQ(1ULL, guest_result(&self->t, 1));
+
+	EXPECT_EQ(13ULL, guest_result(&self->t, first))
+		TH_LOG("RDPMC: vector %llu, wanted #GP",
+		       (unsigned long long)guest_result(&self->t, first));
+	TH_LOG("lab CPU: RDTSCP %s, RDPID %s", rdtscp ? "yes" : "no",
+	       rdpid ? "yes" : "no");
+	if (amd && rdtscp) {
+		EXPECT_EQ(NO_FAULT, guest_result(&self->t, first + 1));
+		EXPECT_EQ(tsc_aux, guest_result(&self->t, first + 2))
+			TH_LOG("RDTSCP: ECX %#llx, wanted the guest's TSC_AUX",
+			       (unsigned long long)guest_result(&self->t,
+								 first + 2));
+	} else {
+		EXPECT_EQ(6ULL, guest_result(&self->t, first + 1));
+	}
+	if (amd && rdpid) {
+		EXPECT_EQ(NO_FAULT, guest_result(&self->t, first + 3));
+		EXPECT_EQ(tsc_aux, guest_result(&self->t, first + 4));
+	} else {
+		EXPECT_EQ(6ULL, guest_result(&self->t, first + 3));
+	}
+	EXPECT_EQ(tpr_user, guest_result(&self->t, first + 5));
+	ASSERT_EQ(0, ioctl(vcpu->fd, HVM_GET_SREGS, &sregs));
+	EXPECT_EQ(tpr_guest, sregs.cr8);
 	check_sibling(_metadata, self);
 }
 
