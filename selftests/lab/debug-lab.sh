@@ -10,8 +10,8 @@
 # 3. lab.sh check boots the debug kernel (kmemleak=on), with its modules in
 #    the initramfs, runs every selftest, and judges the console: any report
 #    of the checkers is a failure (ktap-report.awk).  check.sh runs it in
-#    each lab (QEMU's SVM one, then the same bzImage in Bochs's VMX one)
-#    and adds the results up, as for `make check`.
+#    each lab (QEMU's SVM one and, beside it, the same bzImage in Bochs's
+#    VMX one) and adds the results up, as for `make check`.
 #
 # Environment: VENDOR (all, svm or vmx, as for check.sh); BUILD,
 # LAB_ROOT (from the Makefile, already built by `make userspace

@@ -22,7 +22,7 @@
 #   LAB_TEST_TIMEOUT  seconds per test before SIGTERM (default 120)
 #   LAB_DEMO_TIMEOUT  seconds for the demo before SIGTERM (default 300)
 #   LAB_TIMEOUT       seconds for the whole guest before it is killed
-#                     (default 600)
+#                     (default 600, or the vendor's LAB_VENDOR_TIMEOUT)
 #   LAB_SILENCE       seconds without console output after which the guest
 #                     counts as hung and is killed (default: the test or
 #                     demo timeout + 60, or the vendor's LAB_VENDOR_SILENCE
@@ -46,7 +46,6 @@ LAB_ROOT=${LAB_ROOT:-$BUILD/lab-root}
 DEMO_CMD=${DEMO_CMD:-hvm-run --mem 16M guests/demo.bin}
 LAB_TEST_TIMEOUT=${LAB_TEST_TIMEOUT:-120}
 LAB_DEMO_TIMEOUT=${LAB_DEMO_TIMEOUT:-300}
-LAB_TIMEOUT=${LAB_TIMEOUT:-600}
 
 job=${1:-}
 case "$job" in
@@ -70,6 +69,7 @@ die() {
 [ -f "$LAB_DIR/vendor-$VENDOR.sh" ] || die "no lab for VENDOR=$VENDOR (have: $(cd "$LAB_DIR" && find . -name 'vendor-*.sh' | sed 's|.*/vendor-\(.*\)\.sh|\1|' | sort | tr '\n' ' '))"
 # shellcheck source=vendor-svm.sh
 . "$LAB_DIR/vendor-$VENDOR.sh"
+LAB_TIMEOUT=${LAB_TIMEOUT:-${LAB_VENDOR_TIMEOUT:-600}}
 if [ -z "${LAB_SILENCE:-}" ]; then
 	if [ "$job" = check ]; then
 		LAB_SILENCE=$((LAB_TEST_TIMEOUT + 60))
@@ -90,17 +90,20 @@ done
 HVM_KO=$(realpath -m "$HVM_KO")
 LAB_ROOT=$(realpath -m "$LAB_ROOT")
 mkdir -p "$BUILD/lab"
-# One lab at a time per build tree: runs share build/lab/ and the copied
-# console logs, and two emulators would only slow each other down.
-exec 9>"$BUILD/lab/.lock"
+# One lab per vendor at a time in a build tree: runs of a vendor share its
+# extracted kernel.  The two vendors' labs may run side by side (check.sh
+# does, one emulator thread per core); every other file is the run's own.
+exec 9>"$BUILD/lab/.lock-$VENDOR"
 if ! flock -n 9; then
-	echo "lab: another lab run is using $BUILD/lab; waiting for it"
+	echo "lab: another $VENDOR lab run is using $BUILD/lab; waiting for it"
 	flock 9
 fi
 LAB_RUN_NAME=${LAB_RUN_NAME:-$VENDOR-$job}
 [[ "$LAB_RUN_NAME" =~ ^[A-Za-z0-9._-]+$ ]] || die "LAB_RUN_NAME must be a plain file name (got '$LAB_RUN_NAME')"
 run_dir=$BUILD/lab/$LAB_RUN_NAME
 mkdir -p "$run_dir"
+# What the emulator itself prints (vendor-*.sh send it here).
+emulator_out=$run_dir/emulator.out
 
 # The vendor code may keep sockets and such in LAB_TMP_DIR.
 LAB_TMP_DIR=""
@@ -160,7 +163,7 @@ wall=$(echo "$started $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
 echo "lab: guest ended ($LAB_END) after ${wall}s"
 if [ "$LAB_END" = error ]; then
 	echo "lab: the emulator failed (exit $(cat "$rc_file")):"
-	sed 's/^/  /' "$BUILD/lab/qemu.out" | tail -n 20
+	sed 's/^/  /' "$emulator_out" | tail -n 20
 fi
 
 if [ "$LAB_RUN_NAME" = "$VENDOR-check" ]; then

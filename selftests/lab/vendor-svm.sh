@@ -7,7 +7,8 @@
 # A lab for another vendor (Intel VMX under Bochs) is a vendor-vmx.sh that
 # defines the same two functions and sets the same variables.
 #
-# Inputs (from lab.sh): KVER, BUILD, LAB_DIR.
+# Inputs (from lab.sh): KVER, BUILD, LAB_DIR; run_dir (this run's files)
+# and emulator_out (where the emulator's own output goes).
 # Tunables: LAB_KERNEL_FORMAT (vmlinux or bzimage), LAB_KERNEL (a file),
 # LAB_KERNEL_ARGS (appended to the command line), LAB_MEM (MiB, default 1024),
 # LAB_CPU (QEMU CPU model, default EPYC: SVM + NPT), LAB_REFUSAL_CPU (model
@@ -121,7 +122,7 @@ lab_vendor_boot() {
 		-kernel "$LAB_KERNEL_FILE" -initrd "$initramfs" \
 		"${extra[@]}" \
 		-append "console=ttyS0 panic=-1 quiet printk.time=1 $LAB_NMI_ARGS ${LAB_KERNEL_ARGS:-}" \
-		</dev/null >"$BUILD/lab/qemu.out" 2>&1 &
+		</dev/null >"$emulator_out" 2>&1 &
 	LAB_PID=$!
 }
 

@@ -11,7 +11,8 @@
 # off counts as a panic), so the end is judged from /init's "done" marker
 # in the serial log instead of the exit code.
 #
-# Inputs (from lab.sh): KVER, BUILD, LAB_DIR.
+# Inputs (from lab.sh): KVER, BUILD, LAB_DIR; run_dir (this run's files)
+# and emulator_out (where the emulator's own output goes).
 # Tunables:
 #   LAB_BOCHS_CPU  Bochs CPU model (default corei7_skylake_x: VMX + EPT +
 #                  VPID + unrestricted guest).
@@ -35,6 +36,10 @@ LAB_VENDOR_DEPS=lab-vmx
 # capstone fuzz prints nothing for about 2 minutes on an idle machine, and
 # a make check with a second Bochs and a build beside it passed 180 s.
 LAB_VENDOR_SILENCE=600
+# The whole run's limit (lab.sh's LAB_TIMEOUT) at least this: an idle
+# machine runs the suite in about 6 minutes of wall time, but the boot
+# alone stretches to several minutes when other emulators share the cores.
+LAB_VENDOR_TIMEOUT=1200
 LAB_BOCHS=${LAB_BOCHS:-bochs}
 LAB_BOCHS_CPU=${LAB_BOCHS_CPU:-corei7_skylake_x}
 LAB_BOCHS_MEGS=${LAB_BOCHS_MEGS:-512}
@@ -98,7 +103,7 @@ lab_vendor_prepare() {
 # lab_vmx_iso INITRAMFS ISO: an isolinux CD with the kernel and initramfs.
 lab_vmx_iso() {
 	local initramfs=$1 iso=$2 tree
-	tree=$(mktemp -d "$BUILD/lab/vmx-iso.XXXXXX") || return 1
+	tree=$(mktemp -d "$run_dir/iso.XXXXXX") || return 1
 	mkdir -p "$tree/isolinux" "$tree/boot"
 	cp "$LAB_ISOLINUX_BIN" "$LAB_LDLINUX_C32" "$tree/isolinux/"
 	cp "$LAB_KERNEL_FILE" "$tree/boot/vmlinuz"
@@ -125,11 +130,11 @@ lab_vmx_iso() {
 # for.  lab_vendor_status turns that process's exit code into LAB_END.
 lab_vendor_boot() {
 	local initramfs=$1 console=$2 limit=$3
-	local dir=$BUILD/lab/vmx
+	local dir=$run_dir/bochs
 	mkdir -p "$dir"
 	rm -f "$console" "$dir/bochs.log"
 	if ! lab_vmx_iso "$initramfs" "$dir/lab.iso"; then
-		echo "lab: could not build the ISO (xorriso failed)" >"$BUILD/lab/qemu.out"
+		echo "lab: could not build the ISO (xorriso failed)" >"$emulator_out"
 		false &
 		LAB_PID=$!
 		return
@@ -162,7 +167,7 @@ lab_vendor_boot() {
 	# matter; LAB_PID is timeout itself, so that SIGTERM to it stops bochs.
 	TERM=dumb timeout -k 10 "$limit" script -qfec \
 		"$LAB_BOCHS -q -f $dir/bochsrc -rc $dir/dbg.rc" /dev/null \
-		</dev/null >"$BUILD/lab/qemu.out" 2>&1 &
+		</dev/null >"$emulator_out" 2>&1 &
 	LAB_PID=$!
 }
 
