@@ -147,12 +147,19 @@ struct hvm_vm {
 	struct mutex mmu_lock;
 	struct hvm_slot slots[HVM_MAX_SLOTS];
 
-	struct mutex lock;		/* vcpus[], cpuid, ring */
+	struct mutex lock;		/* vcpus[], cpuid, ring changes */
 	struct hvm_vcpu *vcpus[HVM_MAX_VCPUS];
 	u32 nr_cpuid;
 	struct hvm_cpuid_entry *cpuid;
 
-	struct hvm_ring *ring;		/* reference owned by the VM */
+	/*
+	 * The ring, a reference owned by the VM, until its fd is closed
+	 * (then NULL with ring_closed set) or the VM is torn down.  Written
+	 * under lock and ring_lock; hvm_ring_get() reads it under ring_lock.
+	 */
+	spinlock_t ring_lock;
+	struct hvm_ring *ring;
+	bool ring_closed;
 
 	/* Bumped when nested page table entries are removed. */
 	atomic_t tlb_gen;
@@ -190,6 +197,7 @@ struct hvm_vcpu {
 		bool pending;	/* submitted, not answered */
 		bool valid;	/* answered: data holds the value */
 		bool to_user;	/* answered by HVM_RUN (no ring) */
+		struct hvm_ring *ring;	/* pending on it: a reference */
 		u8 space;
 		u8 size;
 		u64 addr;
@@ -230,6 +238,16 @@ static inline void hvm_vma_clear_flags(struct vm_area_struct *vma,
 	vm_flags_clear(vma, flags);
 #else
 	vma->vm_flags &= ~flags;
+#endif
+}
+
+static inline void hvm_vma_set_flags(struct vm_area_struct *vma,
+				     unsigned long flags)
+{
+#ifdef HVM_HAVE_VM_FLAGS_CLEAR
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
 #endif
 }
 

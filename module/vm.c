@@ -57,9 +57,7 @@ void hvm_vm_users_drop(struct hvm_vm *vm)
 	if (!refcount_dec_and_test(&vm->users))
 		return;
 
-	if (vm->ring)
-		hvm_ring_detach(vm->ring);
-	vm->ring = NULL;
+	hvm_ring_detach(vm);
 
 	mutex_lock(&vm->mmu_lock);
 	for (i = 0; i < HVM_MAX_SLOTS; i++)
@@ -343,6 +341,7 @@ int hvm_create_vm(void)
 	refcount_set(&vm->users, 1);
 	mutex_init(&vm->mmu_lock);
 	mutex_init(&vm->lock);
+	spin_lock_init(&vm->ring_lock);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
 
