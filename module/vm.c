@@ -265,9 +265,16 @@ static int hvm_set_cpuid(struct hvm_vm *vm, struct hvm_cpuid __user *uarg)
 	if (nent > HVM_MAX_CPUID_ENTRIES)
 		return -E2BIG;
 	if (nent) {
-		entries = vmemdup_user(uarg->entries, nent * sizeof(*entries));
-		if (IS_ERR(entries))
-			return PTR_ERR(entries);
+		/* Not vmemdup_user(): its GFP_USER is not charged. */
+		entries = kvmalloc_array(nent, sizeof(*entries),
+					 GFP_KERNEL_ACCOUNT);
+		if (!entries)
+			return -ENOMEM;
+		if (copy_from_user(entries, uarg->entries,
+				   nent * sizeof(*entries))) {
+			kvfree(entries);
+			return -EFAULT;
+		}
 	}
 	for (i = 0; i < nent; i++) {
 		if ((entries[i].flags & ~HVM_CPUID_SIGNIFICANT_INDEX) ||
