@@ -265,7 +265,13 @@ int hvm_create_vm(void);
 /* Caller holds vm->mmu_lock. */
 int hvm_map_guest_page(struct hvm_vm *vm, struct hvm_slot *slot, u64 gpa);
 struct hvm_slot *hvm_find_slot(struct hvm_vm *vm, u64 gpa);
-/* Read guest-physical memory (memory slots only). 0 or -EFAULT. */
+/*
+ * Read or write guest-physical memory (memory slots only) from the VM's
+ * process, in process context without vm->mmu_lock: through the pages the
+ * guest uses (pinned here if the guest never touched them).  0, -EFAULT
+ * outside the slots, for a write to a read-only slot, or when the process
+ * no longer maps a page never pinned.
+ */
 int hvm_read_guest_phys(struct hvm_vm *vm, u64 gpa, void *buf, size_t len);
 int hvm_write_guest_phys(struct hvm_vm *vm, u64 gpa, const void *buf,
 			 size_t len);
