@@ -147,12 +147,19 @@ struct hvm_vm {
 	struct mutex mmu_lock;
 	struct hvm_slot slots[HVM_MAX_SLOTS];
 
-	struct mutex lock;		/* vcpus[], cpuid, ring */
+	struct mutex lock;		/* vcpus[], cpuid, ring changes */
 	struct hvm_vcpu *vcpus[HVM_MAX_VCPUS];
 	u32 nr_cpuid;
 	struct hvm_cpuid_entry *cpuid;
 
-	struct hvm_ring *ring;		/* reference owned by the VM */
+	/*
+	 * The ring, a reference owned by the VM, until its fd is closed
+	 * (then NULL with ring_closed set) or the VM is torn down.  Written
+	 * under lock and ring_lock; hvm_ring_get() reads it under ring_lock.
+	 */
+	spinlock_t ring_lock;
+	struct hvm_ring *ring;
+	bool ring_closed;
 
 	/* Bumped when nested page table entries are removed. */
 	atomic_t tlb_gen;
@@ -190,6 +197,7 @@ struct hvm_vcpu {
 		bool pending;	/* submitted, not answered */
 		bool valid;	/* answered: data holds the value */
 		bool to_user;	/* answered by HVM_RUN (no ring) */
+		struct hvm_ring *ring;	/* pending on it: a reference */
 		u8 space;
 		u8 size;
 		u64 addr;
@@ -233,6 +241,16 @@ static inline void hvm_vma_clear_flags(struct vm_area_struct *vma,
 #endif
 }
 
+static inline void hvm_vma_set_flags(struct vm_area_struct *vma,
+				     unsigned long flags)
+{
+#ifdef HVM_HAVE_VM_FLAGS_CLEAR
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
 /* vm.c */
 static inline void hvm_vm_get(struct hvm_vm *vm)
 {
@@ -247,7 +265,13 @@ int hvm_create_vm(void);
 /* Caller holds vm->mmu_lock. */
 int hvm_map_guest_page(struct hvm_vm *vm, struct hvm_slot *slot, u64 gpa);
 struct hvm_slot *hvm_find_slot(struct hvm_vm *vm, u64 gpa);
-/* Read guest-physical memory (memory slots only). 0 or -EFAULT. */
+/*
+ * Read or write guest-physical memory (memory slots only) from the VM's
+ * process, in process context without vm->mmu_lock: through the pages the
+ * guest uses (pinned here if the guest never touched them).  0, -EFAULT
+ * outside the slots, for a write to a read-only slot, or when the process
+ * no longer maps a page never pinned.
+ */
 int hvm_read_guest_phys(struct hvm_vm *vm, u64 gpa, void *buf, size_t len);
 int hvm_write_guest_phys(struct hvm_vm *vm, u64 gpa, const void *buf,
 			 size_t len);

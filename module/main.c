@@ -202,6 +202,8 @@ static int __init hvm_init(void)
 	ret = misc_register(&hvm_miscdev);
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", HVM_NAME, ret);
+		if (hvm_ops->unload)
+			hvm_ops->unload();
 		return ret;
 	}
 	pr_info("%s backend ready\n", hvm_ops->name);

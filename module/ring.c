@@ -38,8 +38,14 @@ struct hvm_ring_request {
 	u64 seq;
 };
 
+/*
+ * Lifetime: one reference for the fd, one while the VM points at the ring
+ * (dropped when the fd is closed or the VM is torn down), one for each
+ * vCPU inside hvm_ring_access() and one for each vCPU with a read left
+ * pending on it.  The last one frees the ring and its shared memory.
+ */
 struct hvm_ring {
-	struct kref ref;	/* one for the fd, one while the VM holds it */
+	struct kref ref;
 
 	/* Serializes detach and release against stop requests. */
 	struct mutex state_lock;
@@ -52,7 +58,7 @@ struct hvm_ring {
 	/* poll() on the ring fd. */
 	wait_queue_head_t helper_wq;
 
-	void *mem;
+	void *mem;		/* HVM_RING_MMAP_SIZE, charged to the memcg */
 	struct hvm_ring_header *hdr;
 	struct hvm_ring_slot *slots;
 	struct hvm_posted_entry *posted;
@@ -65,35 +71,46 @@ struct hvm_ring {
 
 	atomic64_t last_seq;
 	struct hvm_ring_request requests[HVM_MAX_VCPUS];
-
-	/*
-	 * The dead ring this one replaced.  A vCPU may still be inside
-	 * hvm_ring_access() on it, so it lives as long as its successor.
-	 */
-	struct hvm_ring *replaced;
 };
 
 static void hvm_ring_free(struct kref *ref)
 {
 	struct hvm_ring *ring = container_of(ref, struct hvm_ring, ref);
 
-	/* A loop, not recursion: the chain of replaced rings can be long. */
-	while (ring) {
-		struct hvm_ring *replaced = ring->replaced;
-
-		hvm_vm_put(ring->vm);
-		vfree(ring->mem);
-		kfree(ring);
-		if (!replaced ||
-		    !refcount_dec_and_test(&replaced->ref.refcount))
-			break;
-		ring = replaced;
-	}
+	hvm_vm_put(ring->vm);
+	vfree(ring->mem);
+	kfree(ring);
 }
 
-static void hvm_ring_put(struct hvm_ring *ring)
+void hvm_ring_put(struct hvm_ring *ring)
 {
 	kref_put(&ring->ref, hvm_ring_free);
+}
+
+/* Caller holds vm->lock; readers take vm->ring_lock only. */
+static void hvm_vm_set_ring(struct hvm_vm *vm, struct hvm_ring *ring,
+			    bool closed)
+{
+	lockdep_assert_held(&vm->lock);
+	spin_lock(&vm->ring_lock);
+	vm->ring = ring;
+	vm->ring_closed = closed;
+	spin_unlock(&vm->ring_lock);
+}
+
+struct hvm_ring *hvm_ring_get(struct hvm_vm *vm)
+{
+	struct hvm_ring *ring;
+
+	spin_lock(&vm->ring_lock);
+	ring = vm->ring;
+	/* The VM's own reference keeps it above zero meanwhile. */
+	if (ring)
+		kref_get(&ring->ref);
+	else if (vm->ring_closed)
+		ring = ERR_PTR(-EPIPE);
+	spin_unlock(&vm->ring_lock);
+	return ring;
 }
 
 static bool hvm_ring_dead(struct hvm_ring *ring)
@@ -112,8 +129,14 @@ void hvm_ring_wake(struct hvm_ring *ring)
 		wake_up_all(&ring->vcpu_wq);
 }
 
-void hvm_ring_detach(struct hvm_ring *ring)
+void hvm_ring_detach(struct hvm_vm *vm)
 {
+	struct hvm_ring *ring;
+
+	mutex_lock(&vm->lock);
+	ring = vm->ring;
+	hvm_vm_set_ring(vm, NULL, false);
+	mutex_unlock(&vm->lock);
 	if (!ring)
 		return;
 
@@ -347,6 +370,8 @@ int hvm_ring_access(struct hvm_ring *ring, struct hvm_vcpu *vcpu, u8 space,
 		/* A published write happened; the next access waits for it. */
 		if (is_write)
 			return 0;
+		kref_get(&ring->ref);
+		vcpu->io.ring = ring;
 		vcpu->io.pending = true;
 		vcpu->io.space = space;
 		vcpu->io.size = size;
@@ -362,27 +387,31 @@ int hvm_ring_access(struct hvm_ring *ring, struct hvm_vcpu *vcpu, u8 space,
 	return 0;
 }
 
-int hvm_ring_resume(struct hvm_ring *ring, struct hvm_vcpu *vcpu, u64 *data)
+int hvm_ring_resume(struct hvm_vcpu *vcpu, u64 *data)
 {
+	struct hvm_ring *ring = vcpu->io.ring;
 	u32 index = vcpu->id;
 	int ret;
 
-	if (!vcpu->io.pending || index >= HVM_MAX_VCPUS)
+	if (!vcpu->io.pending || !ring || index >= HVM_MAX_VCPUS)
 		return -EINVAL;
-	/* Published on a ring that has been replaced since: it is lost. */
-	if (!ring->requests[index].published) {
-		vcpu->io.pending = false;
-		return -EPIPE;
-	}
 
 	ret = hvm_slot_wait(ring, vcpu, index);
 	if (ret == -EINTR)
 		return ret;
+	if (!ret)
+		*data = hvm_slot_consume(ring, index, vcpu->io.size);
+	hvm_ring_drop_pending(vcpu);
+	return ret;
+}
+
+void hvm_ring_drop_pending(struct hvm_vcpu *vcpu)
+{
 	vcpu->io.pending = false;
-	if (ret)
-		return ret;
-	*data = hvm_slot_consume(ring, index, vcpu->io.size);
-	return 0;
+	if (vcpu->io.ring) {
+		hvm_ring_put(vcpu->io.ring);
+		vcpu->io.ring = NULL;
+	}
 }
 
 /* ---- the ring fd -------------------------------------------------------- */
@@ -502,7 +531,8 @@ static __poll_t hvm_ring_poll(struct file *filp, poll_table *wait)
 static int hvm_ring_mmap(struct file *filp, struct vm_area_struct *vma)
 {
 	struct hvm_ring *ring = filp->private_data;
-	unsigned long size = vma->vm_end - vma->vm_start;
+	unsigned long offset, size = vma->vm_end - vma->vm_start;
+	int ret;
 
 	/* A private copy would never see the kernel's requests. */
 	if (vma->vm_pgoff || size > HVM_RING_MMAP_SIZE ||
@@ -516,18 +546,44 @@ static int hvm_ring_mmap(struct file *filp, struct vm_area_struct *vma)
 	if (vma->vm_flags & VM_EXEC)
 		hvm_vma_clear_flags(vma, VM_MAYWRITE);
 
-	return remap_vmalloc_range(vma, ring->mem, 0);
+	/*
+	 * Page by page: the memory is accounted __vmalloc(), which
+	 * remap_vmalloc_range() refuses (it wants vmalloc_user(), which is
+	 * not charged to the memcg).
+	 */
+	hvm_vma_set_flags(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	for (offset = 0; offset < size; offset += PAGE_SIZE) {
+		ret = vm_insert_page(vma, vma->vm_start + offset,
+				     vmalloc_to_page(ring->mem + offset));
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
+/*
+ * The helper is gone: the VM lets go of the ring at once, so that it is
+ * freed as soon as no vCPU is inside an access on it, and remembers that
+ * its helper closed it (accesses fail with EPIPE until a new ring).
+ */
 static int hvm_ring_release(struct inode *inode, struct file *filp)
 {
 	struct hvm_ring *ring = filp->private_data;
+	struct hvm_vm *vm = ring->vm;
+	bool vm_held_it;
 
+	mutex_lock(&vm->lock);
 	mutex_lock(&ring->state_lock);
 	WRITE_ONCE(ring->released, true);
 	mutex_unlock(&ring->state_lock);
+	vm_held_it = vm->ring == ring;
+	if (vm_held_it)
+		hvm_vm_set_ring(vm, NULL, true);
+	mutex_unlock(&vm->lock);
 
 	wake_up_all(&ring->vcpu_wq);
+	if (vm_held_it)
+		hvm_ring_put(ring);
 	hvm_ring_put(ring);
 	return 0;
 }
@@ -552,8 +608,8 @@ static struct hvm_ring *hvm_ring_alloc(struct hvm_vm *vm)
 	ring = kzalloc(sizeof(*ring), GFP_KERNEL_ACCOUNT);
 	if (!ring)
 		return NULL;
-	/* vmalloc_user() zeroes and allows remap_vmalloc_range(). */
-	ring->mem = vmalloc_user(HVM_RING_MMAP_SIZE);
+	ring->mem = __vmalloc(HVM_RING_MMAP_SIZE,
+			      GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!ring->mem) {
 		kfree(ring);
 		return NULL;
@@ -584,10 +640,11 @@ static struct hvm_ring *hvm_ring_alloc(struct hvm_vm *vm)
 /* Caller holds vm->lock. */
 int hvm_ring_create(struct hvm_vm *vm)
 {
-	struct hvm_ring *ring, *old = vm->ring;
+	struct hvm_ring *ring;
 	int fd;
 
-	if (old && !hvm_ring_dead(old))
+	/* Closing the fd clears vm->ring: this ring's helper is alive. */
+	if (vm->ring)
 		return -EEXIST;
 
 	ring = hvm_ring_alloc(vm);
@@ -604,15 +661,6 @@ int hvm_ring_create(struct hvm_vm *vm)
 		return fd;
 	}
 
-	if (old) {
-		/* Stop its waiters; the VM's reference moves to the chain. */
-		mutex_lock(&old->state_lock);
-		WRITE_ONCE(old->detached, true);
-		mutex_unlock(&old->state_lock);
-		wake_up_all(&old->vcpu_wq);
-		hvm_ring_wake_helper(old);
-		ring->replaced = old;
-	}
-	vm->ring = ring;
+	hvm_vm_set_ring(vm, ring, false);
 	return fd;
 }

@@ -12,11 +12,27 @@
 #define HVM_RING_SLOTS		HVM_MAX_VCPUS
 #define HVM_RING_POSTED_ENTRIES	1024
 
-/* HVM_CREATE_RING: new ring for vm (replacing a dead one); returns an fd. */
+/*
+ * HVM_CREATE_RING (vm->lock held): a new ring for vm, which has none or
+ * whose previous ring fd was closed; returns an fd, or -EEXIST.
+ */
 int hvm_ring_create(struct hvm_vm *vm);
 
-/* The VM is going away: drop its reference; the helper sees POLLHUP. */
-void hvm_ring_detach(struct hvm_ring *ring);
+/*
+ * The VM is going away (no fd left but ring fds): drop its reference to
+ * its ring; the helper sees POLLHUP.  Takes vm->lock.
+ */
+void hvm_ring_detach(struct hvm_vm *vm);
+
+/*
+ * The VM's ring with a reference for one access (any context that may
+ * take a spinlock); drop it with hvm_ring_put().  NULL when the VM never
+ * had a ring (accesses go to HVM_RUN's caller), ERR_PTR(-EPIPE) when the
+ * helper closed it.
+ */
+struct hvm_ring *hvm_ring_get(struct hvm_vm *vm);
+/* Process context; the last reference frees the ring. */
+void hvm_ring_put(struct hvm_ring *ring);
 
 /* Wake every vCPU waiting on the ring (stop request, VM teardown). */
 void hvm_ring_wake(struct hvm_ring *ring);
@@ -34,8 +50,8 @@ void hvm_ring_wake(struct hvm_ring *ring);
  * reads as all-ones), -EINTR when a signal arrived, -EPIPE when the helper
  * is gone (ring fd closed) or the ring is detached.
  *
- * On -EINTR for a read that was already published, vcpu->io.pending is set:
- * call hvm_ring_resume() before the next guest entry.  A write that was
+ * On -EINTR for a read that was already published, call hvm_ring_resume()
+ * before the next guest entry (below).  A write that was
  * published returns 0 even when the wait for completion was interrupted; a
  * later access waits for that slot first.  A write interrupted before it
  * was published returns -EINTR and has no effect.
@@ -43,7 +59,14 @@ void hvm_ring_wake(struct hvm_ring *ring);
 int hvm_ring_access(struct hvm_ring *ring, struct hvm_vcpu *vcpu, u8 space,
 		    u64 addr, u8 size, bool is_write, u64 *data);
 
-/* Finish a read left pending by -EINTR.  Same returns as above. */
-int hvm_ring_resume(struct hvm_ring *ring, struct hvm_vcpu *vcpu, u64 *data);
+/*
+ * On -EINTR for a read that was already published, vcpu->io.pending is set
+ * and vcpu->io.ring holds a reference to the ring it was published on:
+ * hvm_ring_resume() finishes it there (same returns as above, the answer
+ * of a helper that has exited since still counts) and drops it once the
+ * read is over; hvm_ring_drop_pending() abandons it (vCPU teardown).
+ */
+int hvm_ring_resume(struct hvm_vcpu *vcpu, u64 *data);
+void hvm_ring_drop_pending(struct hvm_vcpu *vcpu);
 
 #endif /* HVM_RING_H */

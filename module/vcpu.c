@@ -74,8 +74,8 @@ static void hvm_report_hw(struct hvm_vcpu *vcpu, u32 reason)
 static int hvm_io_access(struct hvm_vcpu *vcpu, u8 space, u64 addr, u8 size,
 			 bool is_write, u64 *data)
 {
-	struct hvm_ring *ring = READ_ONCE(vcpu->vm->ring);
 	struct hvm_run *run = vcpu->run;
+	struct hvm_ring *ring;
 	int ret;
 
 	if (!is_write && vcpu->io.valid) {
@@ -90,9 +90,13 @@ static int hvm_io_access(struct hvm_vcpu *vcpu, u8 space, u64 addr, u8 size,
 	vcpu->io.addr = addr;
 	vcpu->io.size = size;
 
+	ring = hvm_ring_get(vcpu->vm);
+	if (IS_ERR(ring))
+		return PTR_ERR(ring);
 	if (ring) {
 		ret = hvm_ring_access(ring, vcpu, space, addr, size, is_write,
 				      data);
+		hvm_ring_put(ring);
 		return ret;
 	}
 
@@ -446,15 +450,11 @@ static int hvm_complete_pending(struct hvm_vcpu *vcpu)
 		vcpu->io.data = run->io.data;
 	}
 	if (vcpu->io.pending) {
-		struct hvm_ring *ring = READ_ONCE(vcpu->vm->ring);
 		u64 data;
 
-		if (!ring)
-			return -EPIPE;
-		ret = hvm_ring_resume(ring, vcpu, &data);
+		ret = hvm_ring_resume(vcpu, &data);
 		if (ret)
 			return ret;
-		vcpu->io.pending = false;
 		vcpu->io.valid = true;
 		vcpu->io.data = data;
 	}
@@ -582,6 +582,7 @@ static int hvm_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 
 static void hvm_vcpu_free(struct hvm_vcpu *vcpu)
 {
+	hvm_ring_drop_pending(vcpu);
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
 	free_page((unsigned long)vcpu->run);
 	kfree(vcpu);

@@ -7,6 +7,7 @@
 
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
+#include <linux/highmem.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -42,9 +43,15 @@ static void hvm_slot_release(struct hvm_vm *vm, struct hvm_slot *slot)
 	mutex_lock(&vm->lock);
 	hvm_kick_vcpus(vm);
 	mutex_unlock(&vm->lock);
+	/*
+	 * The guest's stores (through the nested page tables) and hvm's
+	 * (hvm_write_guest_phys) set no dirty bit the host's MM sees.
+	 */
 	for (i = 0; i < npages; i++) {
 		if (slot->pages[i])
-			unpin_user_page(slot->pages[i]);
+			unpin_user_pages_dirty_lock(&slot->pages[i], 1,
+						    !(slot->flags &
+						      HVM_MEM_READONLY));
 	}
 	kvfree(slot->pages);
 	memset(slot, 0, sizeof(*slot));
@@ -57,9 +64,7 @@ void hvm_vm_users_drop(struct hvm_vm *vm)
 	if (!refcount_dec_and_test(&vm->users))
 		return;
 
-	if (vm->ring)
-		hvm_ring_detach(vm->ring);
-	vm->ring = NULL;
+	hvm_ring_detach(vm);
 
 	mutex_lock(&vm->mmu_lock);
 	for (i = 0; i < HVM_MAX_SLOTS; i++)
@@ -187,11 +192,14 @@ out:
 }
 
 /*
- * Guest touched gpa inside slot: pin the backing page of the VM's process
- * and map it.  The pin is kept until the slot is deleted, so a munmap() by
- * the process cannot free a page the guest still maps.
+ * The page behind gpa inside slot, pinned the first time anyone (the
+ * guest, the emulator) touches it.  The pin is kept until the slot is
+ * deleted, so a munmap() by the process cannot free a page the guest
+ * still maps, and from then on the guest and hvm use that page whatever
+ * the process maps at slot->hva.
  */
-int hvm_map_guest_page(struct hvm_vm *vm, struct hvm_slot *slot, u64 gpa)
+static struct page *hvm_pin_guest_page(struct hvm_vm *vm,
+				       struct hvm_slot *slot, u64 gpa)
 {
 	bool writable = !(slot->flags & HVM_MEM_READONLY);
 	u64 idx = (gpa - slot->gpa) >> PAGE_SHIFT;
@@ -200,16 +208,26 @@ int hvm_map_guest_page(struct hvm_vm *vm, struct hvm_slot *slot, u64 gpa)
 
 	lockdep_assert_held(&vm->mmu_lock);
 	page = slot->pages[idx];
-	if (!page) {
-		ret = pin_user_pages_fast(slot->hva + (idx << PAGE_SHIFT), 1,
-					  (writable ? FOLL_WRITE : 0) |
-					  FOLL_LONGTERM, &page);
-		if (ret != 1)
-			return ret < 0 ? ret : -EFAULT;
-		slot->pages[idx] = page;
-	}
+	if (page)
+		return page;
+	ret = pin_user_pages_fast(slot->hva + (idx << PAGE_SHIFT), 1,
+				  (writable ? FOLL_WRITE : 0) | FOLL_LONGTERM,
+				  &page);
+	if (ret != 1)
+		return ERR_PTR(ret < 0 ? ret : -EFAULT);
+	slot->pages[idx] = page;
+	return page;
+}
+
+/* Guest touched gpa inside slot: pin its page and map it. */
+int hvm_map_guest_page(struct hvm_vm *vm, struct hvm_slot *slot, u64 gpa)
+{
+	struct page *page = hvm_pin_guest_page(vm, slot, gpa);
+
+	if (IS_ERR(page))
+		return PTR_ERR(page);
 	return hvm_ops->map_page(vm, gpa & PAGE_MASK, page_to_pfn(page),
-				 writable);
+				 !(slot->flags & HVM_MEM_READONLY));
 }
 
 static int hvm_access_guest_phys(struct hvm_vm *vm, u64 gpa, void *buf,
@@ -221,18 +239,26 @@ static int hvm_access_guest_phys(struct hvm_vm *vm, u64 gpa, void *buf,
 	while (len) {
 		size_t chunk = min_t(size_t, len, PAGE_SIZE - offset_in_page(gpa));
 		struct hvm_slot *slot = hvm_find_slot(vm, gpa);
-		void __user *hva;
+		struct page *page;
+		void *kaddr;
 
 		if (!slot || (write && (slot->flags & HVM_MEM_READONLY))) {
 			ret = -EFAULT;
 			break;
 		}
-		hva = (void __user *)(unsigned long)(slot->hva + gpa - slot->gpa);
-		if (write ? copy_to_user(hva, buf, chunk) :
-			    copy_from_user(buf, hva, chunk)) {
+		page = hvm_pin_guest_page(vm, slot, gpa);
+		if (IS_ERR(page)) {
 			ret = -EFAULT;
 			break;
 		}
+		kaddr = kmap_local_page(page);
+		if (write)
+			memcpy(kaddr + offset_in_page(gpa), buf, chunk);
+		else
+			memcpy(buf, kaddr + offset_in_page(gpa), chunk);
+		kunmap_local(kaddr);
+		if (write)
+			set_page_dirty_lock(page);
 		gpa += chunk;
 		buf += chunk;
 		len -= chunk;
@@ -267,9 +293,16 @@ static int hvm_set_cpuid(struct hvm_vm *vm, struct hvm_cpuid __user *uarg)
 	if (nent > HVM_MAX_CPUID_ENTRIES)
 		return -E2BIG;
 	if (nent) {
-		entries = vmemdup_user(uarg->entries, nent * sizeof(*entries));
-		if (IS_ERR(entries))
-			return PTR_ERR(entries);
+		/* Not vmemdup_user(): its GFP_USER is not charged. */
+		entries = kvmalloc_array(nent, sizeof(*entries),
+					 GFP_KERNEL_ACCOUNT);
+		if (!entries)
+			return -ENOMEM;
+		if (copy_from_user(entries, uarg->entries,
+				   nent * sizeof(*entries))) {
+			kvfree(entries);
+			return -EFAULT;
+		}
 	}
 	for (i = 0; i < nent; i++) {
 		if ((entries[i].flags & ~HVM_CPUID_SIGNIFICANT_INDEX) ||
@@ -343,6 +376,7 @@ int hvm_create_vm(void)
 	refcount_set(&vm->users, 1);
 	mutex_init(&vm->mmu_lock);
 	mutex_init(&vm->lock);
+	spin_lock_init(&vm->ring_lock);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
 

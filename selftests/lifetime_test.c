@@ -21,11 +21,20 @@
  *   (SERVE_REQUESTS port reads) and then stops the VM with a code the
  *   owner sees.
  * munmap_while_running: the host mapping behind a slot is unmapped while
- *   the guest uses it.  Observed semantics: pages the guest already
- *   touched stay pinned and the guest keeps running on them; a page it
- *   had not touched yet cannot be pinned any more, and HVM_RUN fails with
- *   EFAULT (the guest stays on that store); the slot can then still be
- *   deleted, and the retried store becomes MMIO.
+ *   the guest uses it.  What api.rst defines: pages the guest already
+ *   touched stay pinned and the guest keeps running on them (its counter
+ *   advances by one per exit and every touched page reads back the value
+ *   it stored there); a page it had not touched yet cannot be pinned any
+ *   more, and HVM_RUN fails with EFAULT (the guest stays on that store);
+ *   the slot can then still be deleted, and the retried store becomes
+ *   MMIO.
+ * munmap_then_map_anew: the guest touches the slot's first page, the
+ *   process unmaps the slot's memory and maps fresh memory filled with
+ *   LIFETIME_PROBE_HOST at the same address.  The guest, the MMIO emulator
+ *   and the page walker all keep using the pinned page: the guest reads
+ *   back what it stored, a MOVS from that page to MMIO sends the guest's
+ *   value to the device, a MOVS from MMIO to that page lands where the
+ *   guest reads it, and the process's fresh memory is left alone.
  * mremap_while_running: the mapping is moved (mremap to a fixed new
  *   address): the guest keeps running, and its stores to pages it had
  *   touched show up at the new address (the pinned pages moved with the
@@ -491,9 +500,9 @@ TEST_F_TIMEOUT(moving, munmap_while_running, 30)
 
 	ASSERT_EQ(0, munmap(self->area, SLOT_SIZE));
 	self->area = NULL;
+	/* Each exit: the next counter value, read back from all 4 pages. */
 	run_touching(_metadata, self, 5);
-	TH_LOG("after munmap the guest ran on: counter %llu",
-	       (unsigned long long)self->counter);
+	EXPECT_EQ(10ULL, self->counter);
 
 	/* Pages 4-7 were never touched: nothing to pin them from now. */
 	guest_set_param(&self->t, 1, 8);
@@ -507,6 +516,62 @@ TEST_F_TIMEOUT(moving, munmap_while_running, 30)
 	RUN_EXPECT(vcpu, HVM_EXIT_MMIO);
 	EXPECT_EQ((uint64_t)LIFETIME_SLOT_GPA + 4 * 0x1000, vcpu->run->io.addr);
 	EXPECT_EQ(1, vcpu->run->io.is_write);
+}
+
+/* One OUT exit of the probe guest with this value. */
+static void expect_out(struct __test_metadata *_metadata,
+		       struct hvm_vcpu_handle *vcpu, uint32_t value,
+		       const char *what)
+{
+	RUN_EXPECT(vcpu, HVM_EXIT_IO);
+	ASSERT_EQ(1, vcpu->run->io.is_write);
+	ASSERT_EQ(GUEST_PORT_DATA, vcpu->run->io.addr);
+	EXPECT_EQ(value, (uint32_t)vcpu->run->io.data)
+		TH_LOG("%s: the guest read %#x, wanted %#x", what,
+		       (uint32_t)vcpu->run->io.data, value);
+}
+
+TEST_F_TIMEOUT(moving, munmap_then_map_anew, 30)
+{
+	struct hvm_vcpu_handle *vcpu = &self->t.vcpus[0];
+	uint32_t *fresh;
+	void *area;
+	size_t i;
+
+	guest_set_param(&self->t, 0, LIFETIME_PROBE);
+	expect_out(_metadata, vcpu, LIFETIME_PROBE_TOUCHED, "touch");
+
+	area = self->area;
+	ASSERT_EQ(0, munmap(area, SLOT_SIZE));
+	self->area = NULL;
+	fresh = mmap(area, SLOT_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(area, (void *)fresh);
+	self->area = area;
+	for (i = 0; i < SLOT_SIZE / sizeof(*fresh); i++)
+		fresh[i] = LIFETIME_PROBE_HOST;
+
+	expect_out(_metadata, vcpu, LIFETIME_PROBE_GUEST, "store and load");
+
+	RUN_EXPECT(vcpu, HVM_EXIT_MMIO);
+	EXPECT_EQ(GUEST_MMIO_GPA, vcpu->run->io.addr);
+	EXPECT_EQ(1, vcpu->run->io.is_write);
+	EXPECT_EQ(4, vcpu->run->io.size);
+	EXPECT_EQ((uint32_t)LIFETIME_PROBE_GUEST, (uint32_t)vcpu->run->io.data)
+		TH_LOG("MOVS RAM->MMIO sent %#x: not the guest's page",
+		       (uint32_t)vcpu->run->io.data);
+
+	RUN_EXPECT(vcpu, HVM_EXIT_MMIO);
+	EXPECT_EQ(GUEST_MMIO_GPA, vcpu->run->io.addr);
+	EXPECT_EQ(0, vcpu->run->io.is_write);
+	vcpu->run->io.data = LIFETIME_PROBE_DEVICE;
+	expect_out(_metadata, vcpu, LIFETIME_PROBE_DEVICE,
+		   "MOVS MMIO->RAM, then a load");
+
+	RUN_EXPECT(vcpu, HVM_EXIT_HLT);
+	EXPECT_EQ((uint32_t)LIFETIME_PROBE_HOST, fresh[LIFETIME_PROBE_MOVS_OUT / 4]);
+	EXPECT_EQ((uint32_t)LIFETIME_PROBE_HOST, fresh[LIFETIME_PROBE_MOVS_IN / 4])
+		TH_LOG("the emulator wrote into the process's new memory");
 }
 
 TEST_F_TIMEOUT(moving, mremap_while_running, 30)

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What a ring costs in kernel memory, and who pays for it.
+ *
+ * create_close_loop: one VM fd, LOOP_ROUNDS times HVM_CREATE_RING and close
+ *   of the ring fd.  Every CHECK_EVERY rounds kernel memory (slab, vmalloc,
+ *   page tables, kernel stacks) and MemAvailable must be within a small
+ *   tolerance of where they were after a warm-up: a closed ring is freed,
+ *   not kept until the VM goes.  (The check is made often so that a leak
+ *   fails the test long before it could exhaust the lab's memory.)
+ * charged_to_memcg: the test moves itself into a new cgroup v2 child with
+ *   memory.max = MEMCG_MAX (mounting cgroup2 on /sys/fs/cgroup if nothing
+ *   is mounted there, as in the lab).  NR_HELD VMs, then a ring on each:
+ *   memory.current rises by at least half of NR_HELD ring mappings (the
+ *   rest is room for the memcg's per-CPU charge batches, up to 64 pages
+ *   per CPU); closing the ring fds gives at least as much back; then
+ *   CHARGED_ROUNDS create/close rounds on one VM leave memory.current and
+ *   kernel memory where they were.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "kselftest_harness.h"
+#include "test_util.h"
+#include "kmem_check.h"
+
+#define LOOP_ROUNDS		20000
+#define CHECK_EVERY		2000
+#define WARMUP_ROUNDS		200
+#define KERNEL_TOL_KB		2048
+#define AVAILABLE_TOL_KB	8192
+
+#define CGROUP_ROOT		"/sys/fs/cgroup"
+#define MEMCG_MAX		(64 << 20)
+#define NR_HELD			64
+#define CHARGED_ROUNDS		5000
+#define CHARGED_TOL		(1024 << 10)
+
+static int create_ring(int vm_fd)
+{
+	int fd = ioctl(vm_fd, HVM_CREATE_RING, 0);
+
+	return fd < 0 ? -errno : fd;
+}
+
+TEST(create_close_loop)
+{
+	struct kmem_figures before, now;
+	struct hvm_vm_handle vm;
+	long grow = 0, loss = 0;
+	int i, fd;
+	double start;
+
+	ASSERT_EQ(0, hvm_vm_create(&vm));
+	for (i = 0; i < WARMUP_ROUNDS; i++) {
+		fd = create_ring(vm.vm_fd);
+		ASSERT_LE(0, fd) TH_LOG("warm-up %d: %s", i, strerror(-fd));
+		close(fd);
+	}
+	ASSERT_EQ(0, kmem_read(&before));
+	start = now_seconds();
+	for (i = 1; i <= LOOP_ROUNDS; i++) {
+		fd = create_ring(vm.vm_fd);
+		ASSERT_LE(0, fd) TH_LOG("round %d: %s", i, strerror(-fd));
+		close(fd);
+		if (i % CHECK_EVERY)
+			continue;
+		ASSERT_EQ(0, kmem_read(&now));
+		grow = kmem_kernel_kb(&now) - kmem_kernel_kb(&before);
+		loss = before.available_kb - now.available_kb;
+		ASSERT_GE(KERNEL_TOL_KB, grow)
+			TH_LOG("after %d rings: kernel memory %+ld kB (vmalloc %+ld kB, slab %+ld kB)",
+			       i, grow, now.vmalloc_kb - before.vmalloc_kb,
+			       now.slab_kb - before.slab_kb);
+		ASSERT_GE(AVAILABLE_TOL_KB, loss)
+			TH_LOG("after %d rings: MemAvailable %+ld kB", i,
+			       -loss);
+	}
+	TH_LOG("%d rings created and closed in %.1fs: kernel memory %+ld kB, MemAvailable %+ld kB",
+	       LOOP_ROUNDS, now_seconds() - start, grow, -loss);
+	hvm_vm_close(&vm);
+}
+
+/* ---- memory cgroup ------------------------------------------------------- */
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t len = strlen(text), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, text, len);
+	ret = ret == len ? 0 : ret < 0 ? -errno : -EIO;
+	close(fd);
+	return ret;
+}
+
+static long read_number(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long value = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &value) != 1)
+			value = -1;
+		fclose(f);
+	}
+	return value;
+}
+
+static bool file_has_word(const char *path, const char *word)
+{
+	char buf[256];
+	bool found = false;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	while (!found && fscanf(f, "%255s", buf) == 1)
+		found = !strcmp(buf, word);
+	fclose(f);
+	return found;
+}
+
+FIXTURE(memcg) {
+	char dir[64];
+	char current[96];
+	bool moved;
+	struct hvm_vm_handle vms[NR_HELD];
+	int rings[NR_HELD];
+};
+
+FIXTURE_SETUP(memcg)
+{
+	char path[128], max[32];
+	int i;
+
+	for (i = 0; i < NR_HELD; i++) {
+		self->vms[i].sys_fd = -1;
+		self->vms[i].vm_fd = -1;
+		self->rings[i] = -1;
+	}
+	if (access(CGROUP_ROOT "/cgroup.controllers", F_OK) &&
+	    mount("cgroup2", CGROUP_ROOT, "cgroup2", 0, NULL))
+		SKIP(return, "no cgroup v2 at " CGROUP_ROOT ": %s",
+		     strerror(errno));
+	if (!file_has_word(CGROUP_ROOT "/cgroup.controllers", "memory"))
+		SKIP(return, "no memory controller in cgroup v2");
+	if (!file_has_word(CGROUP_ROOT "/cgroup.subtree_control", "memory"))
+		ASSERT_EQ(0, write_file(CGROUP_ROOT "/cgroup.subtree_control",
+					"+memory"));
+
+	snprintf(self->dir, sizeof(self->dir), CGROUP_ROOT "/hvm-ring-%d",
+		 getpid());
+	snprintf(self->current, sizeof(self->current), "%s/memory.current",
+		 self->dir);
+	ASSERT_EQ(0, mkdir(self->dir, 0755)) TH_LOG("%s: %s", self->dir,
+						    strerror(errno));
+	snprintf(path, sizeof(path), "%s/memory.max", self->dir);
+	snprintf(max, sizeof(max), "%d", MEMCG_MAX);
+	ASSERT_EQ(0, write_file(path, max));
+	snprintf(path, sizeof(path), "%s/cgroup.procs", self->dir);
+	ASSERT_EQ(0, write_file(path, "0"));
+	self->moved = true;
+}
+
+FIXTURE_TEARDOWN(memcg)
+{
+	int i;
+
+	for (i = 0; i < NR_HELD; i++) {
+		if (self->rings[i] >= 0)
+			close(self->rings[i]);
+		if (self->vms[i].vm_fd >= 0)
+			hvm_vm_close(&self->vms[i]);
+	}
+	if (self->moved)
+		write_file(CGROUP_ROOT "/cgroup.procs", "0");
+	if (self->dir[0])
+		rmdir(self->dir);
+}
+
+TEST_F_TIMEOUT(memcg, charged_to_memcg, 120)
+{
+	struct kmem_figures kbefore, kafter;
+	struct hvm_ring_map map;
+	long ring_size, c0, c1, c2, c3;
+	int i, fd;
+
+	/* The size of one ring's shared memory, from its header. */
+	ASSERT_EQ(0, hvm_vm_create(&self->vms[0]));
+	fd = create_ring(self->vms[0].vm_fd);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, hvm_ring_map(fd, &map));
+	ring_size = map.size;
+	hvm_ring_unmap(&map);
+
+	for (i = 1; i < NR_HELD; i++)
+		ASSERT_EQ(0, hvm_vm_create(&self->vms[i]));
+	c0 = read_number(self->current);
+	ASSERT_LE(0, c0);
+	for (i = 0; i < NR_HELD; i++) {
+		self->rings[i] = create_ring(self->vms[i].vm_fd);
+		ASSERT_LE(0, self->rings[i]) TH_LOG("ring %d: %s", i,
+						    strerror(-self->rings[i]));
+	}
+	c1 = read_number(self->current);
+	for (i = 0; i < NR_HELD; i++) {
+		close(self->rings[i]);
+		self->rings[i] = -1;
+	}
+	c2 = read_number(self->current);
+	TH_LOG("%d rings of %ld kB: memory.current %+ld kB while held, %+ld kB after closing them",
+	       NR_HELD, ring_size >> 10, (c1 - c0) >> 10, (c2 - c1) >> 10);
+	EXPECT_LE(NR_HELD * ring_size / 2, c1 - c0)
+		TH_LOG("the rings' memory is not charged to the memcg");
+	EXPECT_LE(NR_HELD * ring_size / 2, c1 - c2)
+		TH_LOG("closing the ring fds freed nothing");
+
+	ASSERT_EQ(0, kmem_read(&kbefore));
+	c2 = read_number(self->current);
+	for (i = 0; i < CHARGED_ROUNDS; i++) {
+		fd = create_ring(self->vms[0].vm_fd);
+		ASSERT_LE(0, fd) TH_LOG("round %d: %s", i, strerror(-fd));
+		close(fd);
+	}
+	c3 = read_number(self->current);
+	ASSERT_EQ(0, kmem_read(&kafter));
+	TH_LOG("%d rings created and closed in the memcg: memory.current %+ld kB, kernel memory %+ld kB (vmalloc %+ld kB)",
+	       CHARGED_ROUNDS, (c3 - c2) >> 10,
+	       kmem_kernel_kb(&kafter) - kmem_kernel_kb(&kbefore),
+	       kafter.vmalloc_kb - kbefore.vmalloc_kb);
+	EXPECT_GE(CHARGED_TOL, c3 - c2);
+	EXPECT_GE(KERNEL_TOL_KB,
+		  kmem_kernel_kb(&kafter) - kmem_kernel_kb(&kbefore));
+}
+
+TEST_HARNESS_MAIN
