@@ -147,6 +147,8 @@ static long hvm_dev_ioctl(struct file *filp, unsigned int cmd,
 		return HVM_API_VERSION;
 	case HVM_GET_CAPS:
 		return hvm_dev_get_caps((void __user *)arg);
+	case HVM_GET_SUPPORTED_CPUID:
+		return hvm_get_supported_cpuid((struct hvm_cpuid __user *)arg);
 	case HVM_CREATE_VM:
 		if (arg)
 			return -EINVAL;
@@ -198,6 +200,7 @@ static int __init hvm_init(void)
 
 	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
 		host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	hvm_cpuid_init();
 
 	ret = misc_register(&hvm_miscdev);
 	if (ret) {

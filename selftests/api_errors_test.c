@@ -85,11 +85,12 @@ struct fd_command {
 
 static const struct fd_command sys_commands[] = {
 	CMD(HVM_GET_API_VERSION), CMD(HVM_GET_CAPS), CMD(HVM_CREATE_VM),
+	CMD(HVM_GET_SUPPORTED_CPUID),
 };
 
 static const struct fd_command vm_commands[] = {
 	CMD(HVM_SET_MEMORY_SLOT), CMD(HVM_CREATE_VCPU), CMD(HVM_SET_CPUID),
-	CMD(HVM_CREATE_RING),
+	CMD(HVM_CREATE_RING), CMD(HVM_GET_CPUID),
 };
 
 static const struct fd_command vcpu_commands[] = {
@@ -169,11 +170,12 @@ TEST_F(vm, unknown_commands)
 		_IO(HVMIO, 0x7f),
 		_IO(HVMIO, 0xff),
 		_IO(HVMIO, 0x03),	/* next to the system commands */
-		_IO(HVMIO, 0x14),	/* next to the VM commands */
+		_IO(HVMIO, 0x15),	/* next to the VM commands */
 		_IO(HVMIO, 0x25),	/* next to the vCPU commands */
 		_IO(HVMIO, 0x33),	/* next to the ring commands */
 		/* Known numbers with the wrong size or direction. */
 		_IOWR(HVMIO, 0x01, __u64),
+		_IOW(HVMIO, 0x04, __u64),
 		_IOR(HVMIO, 0x01, struct hvm_caps),
 		_IOW(HVMIO, 0x10, __u64),
 		_IOW(HVMIO, 0x22, struct hvm_sregs),

@@ -83,6 +83,8 @@ static const struct known_ioctl known[] = {
 	{ HVM_GET_API_VERSION, KIND_SYS },
 	{ HVM_GET_CAPS, KIND_SYS },
 	{ HVM_CREATE_VM, KIND_SYS },
+	{ HVM_GET_SUPPORTED_CPUID, KIND_SYS },
+	{ HVM_GET_CPUID, KIND_VM },
 	{ HVM_SET_MEMORY_SLOT, KIND_VM },
 	{ HVM_CREATE_VCPU, KIND_VM },
 	{ HVM_SET_CPUID, KIND_VM },
@@ -331,6 +333,10 @@ static void *template_arg(struct worker *w, unsigned long cmd, int fd)
 		s->flags = rnd(w) % 3;
 		break;
 	}
+	case HVM_GET_SUPPORTED_CPUID:
+	case HVM_GET_CPUID:
+		((struct hvm_cpuid *)a)->nent = rnd(w) % 300;
+		break;
 	case HVM_SET_CPUID: {
 		struct hvm_cpuid *c = (void *)a;
 

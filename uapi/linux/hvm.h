@@ -87,6 +87,10 @@ struct hvm_cpuid_entry {
 	__u32 reserved;
 };
 
+/*
+ * HVM_SET_CPUID: in.  HVM_GET_SUPPORTED_CPUID, HVM_GET_CPUID: nent in = room
+ * in entries[], out = entries written (or needed, with E2BIG).
+ */
 struct hvm_cpuid {
 	__u32 nent;
 	__u32 reserved;
@@ -289,12 +293,14 @@ struct hvm_posted_range {
 #define HVM_GET_API_VERSION	_IO(HVMIO,   0x00)
 #define HVM_GET_CAPS		_IOWR(HVMIO, 0x01, struct hvm_caps)
 #define HVM_CREATE_VM		_IO(HVMIO,   0x02)
+#define HVM_GET_SUPPORTED_CPUID	_IOWR(HVMIO, 0x04, struct hvm_cpuid)
 
 /* VM fd */
 #define HVM_SET_MEMORY_SLOT	_IOW(HVMIO,  0x10, struct hvm_memory_slot)
 #define HVM_CREATE_VCPU		_IO(HVMIO,   0x11)	/* arg: vCPU id */
 #define HVM_SET_CPUID		_IOW(HVMIO,  0x12, struct hvm_cpuid)
 #define HVM_CREATE_RING		_IO(HVMIO,   0x13)
+#define HVM_GET_CPUID		_IOWR(HVMIO, 0x14, struct hvm_cpuid)
 
 /* vCPU fd */
 #define HVM_RUN			_IO(HVMIO,   0x20)
