@@ -278,6 +278,8 @@ void hvm_cpuid_mask_entry(struct hvm_cpuid_entry *entry);
 long hvm_get_vm_cpuid(struct hvm_vm *vm, struct hvm_cpuid __user *uarg);
 
 /* main.c */
+/* HVM_CHECK_EXTENSION: 0 if unknown or absent, else > 0. */
+long hvm_check_extension(unsigned long ext);
 int hvm_hw_get(void);
 void hvm_hw_put(void);
 /*

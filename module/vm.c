@@ -308,6 +308,8 @@ static long hvm_vm_ioctl(struct file *filp, unsigned int cmd,
 		return hvm_set_cpuid(vm, argp);
 	case HVM_GET_CPUID:
 		return hvm_get_vm_cpuid(vm, argp);
+	case HVM_CHECK_EXTENSION:
+		return hvm_check_extension(arg);
 	case HVM_CREATE_RING:
 		if (arg)
 			return -EINVAL;
