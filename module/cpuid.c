@@ -272,16 +272,13 @@ static void cpuid_add(u32 function, u32 index, bool indexed, u64 xcr0)
 
 void hvm_cpuid_init(void)
 {
-	static const u32 plain_basic[] = { 0, 1, 2, 0x15, 0x16 };
 	u32 max_basic = cpuid_eax(0), max_ext = cpuid_eax(0x80000000);
 	u64 xcr0 = cpuid_offered_xcr0();
-	u32 i, leaf, n;
+	u32 leaf, n;
 
 	cpuid_nr_supported = 0;
-	for (i = 0; i < ARRAY_SIZE(plain_basic); i++) {
-		if (plain_basic[i] <= max_basic)
-			cpuid_add(plain_basic[i], 0, false, xcr0);
-	}
+	for (leaf = 0; leaf <= 2 && leaf <= max_basic; leaf++)
+		cpuid_add(leaf, 0, false, xcr0);
 	/* Cache parameters, until the subleaf of cache type 0. */
 	for (n = 0; max_basic >= 4 && n < CPUID_MAX_CACHE_LEVELS; n++) {
 		if (!(cpuid_subleaf_eax(4, n) & CPUID_4_CACHE_TYPE))
@@ -301,6 +298,9 @@ void hvm_cpuid_init(void)
 				cpuid_add(0xd, n, true, xcr0);
 		}
 	}
+	/* TSC and core crystal clock frequencies. */
+	for (leaf = 0x15; leaf <= CPUID_MAX_BASIC && leaf <= max_basic; leaf++)
+		cpuid_add(leaf, 0, false, xcr0);
 	if (max_ext < 0x80000000)
 		return;
 	for (leaf = 0x80000000; leaf <= min_t(u32, max_ext, CPUID_MAX_EXT);
