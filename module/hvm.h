@@ -114,6 +114,18 @@ struct hvm_backend_ops {
 	 */
 	int (*get_msr)(struct hvm_vcpu *vcpu, u32 index, u64 *data);
 	int (*set_msr)(struct hvm_vcpu *vcpu, u32 index, u64 data);
+	/*
+	 * Load time, after probe: clear from one leaf of the host's CPUID
+	 * (regs[] indexed by enum hvm_cpuid_reg) the features this backend
+	 * leaves disabled in the guest.  The core has already removed what
+	 * no backend honours.  Cannot fail.
+	 */
+	void (*cpuid_filter)(u32 function, u32 index, u32 regs[4]);
+};
+
+/* Index of a register in the regs[] of cpuid_filter. */
+enum hvm_cpuid_reg {
+	HVM_CPUID_EAX, HVM_CPUID_EBX, HVM_CPUID_ECX, HVM_CPUID_EDX,
 };
 
 extern const struct hvm_backend_ops *hvm_ops;
@@ -281,7 +293,17 @@ void hvm_kick_vcpus(struct hvm_vm *vm);
 /* vcpu.c */
 int hvm_create_vcpu(struct hvm_vm *vm, u32 id);
 
+/* cpuid.c */
+/* Load time, after probe and once hvm_host_xcr0() is known. */
+void hvm_cpuid_init(void);
+long hvm_get_supported_cpuid(struct hvm_cpuid __user *uarg);
+/* Clears the bits of a table entry that hvm cannot honour. */
+void hvm_cpuid_mask_entry(struct hvm_cpuid_entry *entry);
+long hvm_get_vm_cpuid(struct hvm_vm *vm, struct hvm_cpuid __user *uarg);
+
 /* main.c */
+/* HVM_CHECK_EXTENSION: 0 if unknown or absent, else > 0. */
+long hvm_check_extension(unsigned long ext);
 int hvm_hw_get(void);
 void hvm_hw_put(void);
 /*

@@ -126,27 +126,72 @@ u64 hvm_host_xcr0(void)
 	return host_xcr0;
 }
 
-static long hvm_dev_get_caps(void __user *argp)
+/*
+ * The caller says how much room it has: it gets the prefix both sides
+ * know, zeroes past what this module knows, and the module's size.
+ */
+static long hvm_dev_get_caps(struct hvm_caps __user *argp)
 {
-	u32 size;
+	u32 size, known = sizeof(hvm_host_caps);
 
-	if (get_user(size, (u32 __user *)argp))
+	BUILD_BUG_ON(sizeof(struct hvm_caps) < HVM_CAPS_SIZE_V1 ||
+		     sizeof(struct hvm_caps) > HVM_CAPS_SIZE_MAX);
+	if (get_user(size, &argp->size))
 		return -EFAULT;
-	if (size != sizeof(struct hvm_caps))
+	if (size < HVM_CAPS_SIZE_V1 || size > HVM_CAPS_SIZE_MAX)
 		return -EINVAL;
-	if (copy_to_user(argp, &hvm_host_caps, sizeof(hvm_host_caps)))
+	if (copy_to_user(argp, &hvm_host_caps, min(size, known)))
+		return -EFAULT;
+	if (size > known && clear_user((u8 __user *)argp + known, size - known))
 		return -EFAULT;
 	return 0;
+}
+
+/* HVM_GET_CAPS with whatever structure size the caller was built with. */
+static bool hvm_is_get_caps(unsigned int cmd)
+{
+	return _IOC_TYPE(cmd) == _IOC_TYPE(HVM_GET_CAPS) &&
+	       _IOC_NR(cmd) == _IOC_NR(HVM_GET_CAPS) &&
+	       _IOC_DIR(cmd) == _IOC_DIR(HVM_GET_CAPS);
+}
+
+long hvm_check_extension(unsigned long ext)
+{
+	switch (ext) {
+	case HVM_EXT_CAPS_SIZE:
+		return sizeof(struct hvm_caps);
+	case HVM_EXT_MAX_VCPUS:
+		return HVM_MAX_VCPUS;
+	case HVM_EXT_MAX_SLOTS:
+		return HVM_MAX_SLOTS;
+	case HVM_EXT_READONLY_MEM:
+		return 1;
+	case HVM_EXT_RING:
+		return HVM_RING_SLOTS;
+	case HVM_EXT_POSTED_WRITES:
+		return HVM_RING_POSTED_ENTRIES;
+	case HVM_EXT_SUPPORTED_CPUID:
+		return HVM_MAX_CPUID_ENTRIES;
+	case HVM_EXT_GET_CPUID:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 static long hvm_dev_ioctl(struct file *filp, unsigned int cmd,
 			  unsigned long arg)
 {
+	if (hvm_is_get_caps(cmd))
+		return hvm_dev_get_caps((struct hvm_caps __user *)arg);
+
 	switch (cmd) {
 	case HVM_GET_API_VERSION:
 		return HVM_API_VERSION;
-	case HVM_GET_CAPS:
-		return hvm_dev_get_caps((void __user *)arg);
+	case HVM_CHECK_EXTENSION:
+		return hvm_check_extension(arg);
+	case HVM_GET_SUPPORTED_CPUID:
+		return hvm_get_supported_cpuid((struct hvm_cpuid __user *)arg);
 	case HVM_CREATE_VM:
 		if (arg)
 			return -EINVAL;
@@ -198,6 +243,7 @@ static int __init hvm_init(void)
 
 	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
 		host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	hvm_cpuid_init();
 
 	ret = misc_register(&hvm_miscdev);
 	if (ret) {

@@ -310,6 +310,7 @@ static int hvm_set_cpuid(struct hvm_vm *vm, struct hvm_cpuid __user *uarg)
 			kvfree(entries);
 			return -EINVAL;
 		}
+		hvm_cpuid_mask_entry(&entries[i]);
 	}
 	mutex_lock(&vm->lock);
 	swap(vm->cpuid, entries);
@@ -338,6 +339,10 @@ static long hvm_vm_ioctl(struct file *filp, unsigned int cmd,
 		return hvm_create_vcpu(vm, arg);
 	case HVM_SET_CPUID:
 		return hvm_set_cpuid(vm, argp);
+	case HVM_GET_CPUID:
+		return hvm_get_vm_cpuid(vm, argp);
+	case HVM_CHECK_EXTENSION:
+		return hvm_check_extension(arg);
 	case HVM_CREATE_RING:
 		if (arg)
 			return -EINVAL;

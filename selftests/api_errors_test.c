@@ -5,7 +5,8 @@
  *
  * wrong_fd_kind: a command of one fd kind on another kind is -ENOTTY.
  * unknown_commands: unknown numbers, a known number with the wrong size or
- *   direction bits, and a foreign ioctl type are -ENOTTY on every fd kind.
+ *   direction bits (any size is HVM_GET_CAPS), and a foreign ioctl type are
+ *   -ENOTTY on every fd kind.
  * slot_errors: unaligned gpa/size/address, slot index out of range, unknown
  *   flags, ranges past HVM_MAX_GPA or wrapping are -EINVAL; NULL or kernel
  *   userspace_addr is -EINVAL or -EFAULT; an overlapping slot or a used slot
@@ -85,11 +86,17 @@ struct fd_command {
 
 static const struct fd_command sys_commands[] = {
 	CMD(HVM_GET_API_VERSION), CMD(HVM_GET_CAPS), CMD(HVM_CREATE_VM),
+	CMD(HVM_GET_SUPPORTED_CPUID),
+};
+
+/* Accepted on the system fd and the VM fd. */
+static const struct fd_command sys_and_vm_commands[] = {
+	CMD(HVM_CHECK_EXTENSION),
 };
 
 static const struct fd_command vm_commands[] = {
 	CMD(HVM_SET_MEMORY_SLOT), CMD(HVM_CREATE_VCPU), CMD(HVM_SET_CPUID),
-	CMD(HVM_CREATE_RING),
+	CMD(HVM_CREATE_RING), CMD(HVM_GET_CPUID),
 };
 
 static const struct fd_command vcpu_commands[] = {
@@ -148,6 +155,8 @@ TEST_F(vm, wrong_fd_kind)
 			  ARRAY_SIZE(vm_commands), arg);
 	expect_enotty_all(_metadata, self->vcpu_fd, "vCPU", ring_commands,
 			  ARRAY_SIZE(ring_commands), arg);
+	expect_enotty_all(_metadata, self->vcpu_fd, "vCPU", sys_and_vm_commands,
+			  ARRAY_SIZE(sys_and_vm_commands), arg);
 
 	expect_enotty_all(_metadata, self->ring_fd, "ring", sys_commands,
 			  ARRAY_SIZE(sys_commands), arg);
@@ -155,6 +164,8 @@ TEST_F(vm, wrong_fd_kind)
 			  ARRAY_SIZE(vm_commands), arg);
 	expect_enotty_all(_metadata, self->ring_fd, "ring", vcpu_commands,
 			  ARRAY_SIZE(vcpu_commands), arg);
+	expect_enotty_all(_metadata, self->ring_fd, "ring", sys_and_vm_commands,
+			  ARRAY_SIZE(sys_and_vm_commands), arg);
 
 	/* The fds still work for their own commands afterwards. */
 	vm_fd_count_before = ioctl(self->sys_fd, HVM_GET_API_VERSION, 0);
@@ -168,12 +179,15 @@ TEST_F(vm, unknown_commands)
 	static const unsigned long unknown[] = {
 		_IO(HVMIO, 0x7f),
 		_IO(HVMIO, 0xff),
-		_IO(HVMIO, 0x03),	/* next to the system commands */
-		_IO(HVMIO, 0x14),	/* next to the VM commands */
+		_IO(HVMIO, 0x05),	/* next to the system commands */
+		_IO(HVMIO, 0x15),	/* next to the VM commands */
 		_IO(HVMIO, 0x25),	/* next to the vCPU commands */
 		_IO(HVMIO, 0x33),	/* next to the ring commands */
-		/* Known numbers with the wrong size or direction. */
-		_IOWR(HVMIO, 0x01, __u64),
+		/*
+		 * Known numbers with the wrong size or direction (the size
+		 * of HVM_GET_CAPS is not checked: hvm_caps.size is).
+		 */
+		_IOW(HVMIO, 0x04, __u64),
 		_IOR(HVMIO, 0x01, struct hvm_caps),
 		_IOW(HVMIO, 0x10, __u64),
 		_IOW(HVMIO, 0x22, struct hvm_sregs),

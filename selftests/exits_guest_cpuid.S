@@ -19,8 +19,8 @@
 	.code64
 GUEST_START
 	query	0, 0x0, 0
-	query	1, 0x7, 0
-	query	2, 0x7, 1
+	query	1, 0x4, 0
+	query	2, 0x4, 1
 	query	3, 0x40000000, 0
 	/* A leaf the test invented, twice: its subleaf does not matter. */
 	query	4, 0x4fff0001, 0

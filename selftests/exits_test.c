@@ -5,8 +5,9 @@
  * hlt: HVM_EXIT_HLT with RIP just past the HLT, twice (the second run
  *   resumes after the first HLT); registers edited in the run page with
  *   regs_dirty reach the guest.
- * cpuid: the guest sees exactly the table given to HVM_SET_CPUID: vendor
- *   leaf, a subleaf-significant leaf (7.0 and 7.1 differ), the hypervisor
+ * cpuid: the guest sees exactly the table given to HVM_SET_CPUID in leaves
+ *   that hold no feature bits (cpuid_test covers the masked ones): vendor
+ *   leaf, a subleaf-significant leaf (4.0 and 4.1 differ), the hypervisor
  *   leaf and a leaf the test invented (whose subleaf does not matter).
  * msr: RDMSR/WRMSR of an MSR the kernel does not handle exit with
  *   HVM_EXIT_MSR and the index; the value the test supplies reaches the
@@ -62,10 +63,10 @@ static const struct hvm_cpuid_entry cpuid_table[] = {
 	/* Max basic leaf 7, vendor "hvmSelfTests" (EBX, EDX, ECX). */
 	{ .function = 0x0, .eax = 0x7, .ebx = 0x536d7668, .edx = 0x54666c65,
 	  .ecx = 0x73747365 },
-	{ .function = 0x7, .index = 0, .flags = HVM_CPUID_SIGNIFICANT_INDEX,
+	{ .function = 0x4, .index = 0, .flags = HVM_CPUID_SIGNIFICANT_INDEX,
 	  .eax = 0x1, .ebx = 0x11111111, .ecx = 0x22222222,
 	  .edx = 0x33333333 },
-	{ .function = 0x7, .index = 1, .flags = HVM_CPUID_SIGNIFICANT_INDEX,
+	{ .function = 0x4, .index = 1, .flags = HVM_CPUID_SIGNIFICANT_INDEX,
 	  .eax = 0x44444444, .ebx = 0x55555555, .ecx = 0x66666666,
 	  .edx = 0x77777777 },
 	{ .function = 0x40000000, .eax = 0x4fff0001, .ebx = 0x53535353,

@@ -4,7 +4,6 @@
  * helper side of the shared-memory I/O ring.
  */
 #define _GNU_SOURCE
-#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -165,164 +164,44 @@ fail:
 
 /* ---- CPUID --------------------------------------------------------------- */
 
-#define CPUID_1_ECX_MONITOR	(1U << 3)
-#define CPUID_1_ECX_VMX		(1U << 5)
-#define CPUID_80000001_ECX_SVM	(1U << 2)
-#define CPUID_7_ECX_WAITPKG	(1U << 5)
-/* Highest subleaf enumerated for leaves without a self-describing count. */
-#define CPUID_MAX_SUBLEAF	63
-
-struct cpuid_table {
+int hvm_get_supported_cpuid(int sys_fd, struct hvm_cpuid **out)
+{
 	struct hvm_cpuid *cpuid;
-	uint32_t capacity;
-};
-
-static int cpuid_add(struct cpuid_table *table, uint32_t function,
-		     uint32_t index, bool indexed)
-{
-	struct hvm_cpuid_entry *entry;
-	unsigned int eax, ebx, ecx, edx;
-
-	if (table->cpuid->nent >= table->capacity)
-		return -E2BIG;
-	__cpuid_count(function, index, eax, ebx, ecx, edx);
-	entry = &table->cpuid->entries[table->cpuid->nent++];
-	memset(entry, 0, sizeof(*entry));
-	entry->function = function;
-	entry->index = index;
-	entry->flags = indexed ? HVM_CPUID_SIGNIFICANT_INDEX : 0;
-	entry->eax = eax;
-	entry->ebx = ebx;
-	entry->ecx = ecx;
-	entry->edx = edx;
-
-	/* The guest gets neither nested virtualization nor MONITOR/MWAIT. */
-	switch (function) {
-	case 1:
-		entry->ecx &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_MONITOR);
-		break;
-	case 5:		/* MONITOR/MWAIT leaf */
-	case 0x8000000a:	/* SVM features */
-		entry->eax = entry->ebx = entry->ecx = entry->edx = 0;
-		break;
-	case 7:
-		if (index == 0)
-			entry->ecx &= ~CPUID_7_ECX_WAITPKG;
-		break;
-	case 0x80000001:
-		entry->ecx &= ~CPUID_80000001_ECX_SVM;
-		break;
-	}
-	return 0;
-}
-
-/* How many subleaves of function the host reports; 0: not indexed. */
-static uint32_t cpuid_subleaves(uint32_t function)
-{
-	unsigned int eax, ebx, ecx, edx;
-	uint32_t n;
-
-	switch (function) {
-	case 4:
-	case 0x8000001d:
-		/* Cache descriptors until cache type 0. */
-		for (n = 0; n < CPUID_MAX_SUBLEAF; n++) {
-			__cpuid_count(function, n, eax, ebx, ecx, edx);
-			if ((eax & 0x1f) == 0)
-				break;
-		}
-		return n + 1;
-	case 0xb:
-	case 0x1f:
-		/* Topology levels until level type 0. */
-		for (n = 0; n < CPUID_MAX_SUBLEAF; n++) {
-			__cpuid_count(function, n, eax, ebx, ecx, edx);
-			if (((ecx >> 8) & 0xff) == 0)
-				break;
-		}
-		return n + 1;
-	case 7:
-	case 0x14:
-	case 0x17:
-	case 0x18:
-		__cpuid_count(function, 0, eax, ebx, ecx, edx);
-		return (eax < CPUID_MAX_SUBLEAF ? eax : CPUID_MAX_SUBLEAF) + 1;
-	case 0xd:
-		return CPUID_MAX_SUBLEAF + 1;	/* filtered by cpuid_xsave_mask */
-	case 0xf:
-		return 2;
-	case 0x10:
-	case 0x12:
-		return 4;
-	default:
-		return 0;
-	}
-}
-
-/* Leaf 0xd subleaves 2-63 exist only for the XSAVE components the CPU has. */
-static uint64_t cpuid_xsave_mask(void)
-{
-	unsigned int eax, ebx, ecx, edx;
-
-	__cpuid_count(0xd, 0, eax, ebx, ecx, edx);
-	return (uint64_t)eax | (uint64_t)edx << 32 | 0x3;
-}
-
-static int cpuid_add_range(struct cpuid_table *table, uint32_t first,
-			   uint32_t last)
-{
-	uint32_t function, index, subleaves;
-	uint64_t xsave_mask = 0;
+	uint32_t room = HVM_MAX_CPUID_ENTRIES;
 	int ret;
 
-	if (first <= 0xd && last >= 0xd)
-		xsave_mask = cpuid_xsave_mask();
-
-	for (function = first; function <= last; function++) {
-		subleaves = cpuid_subleaves(function);
-		if (!subleaves) {
-			ret = cpuid_add(table, function, 0, false);
-			if (ret)
-				return ret;
-			continue;
+	for (;;) {
+		cpuid = calloc(1, sizeof(*cpuid) +
+			       room * sizeof(struct hvm_cpuid_entry));
+		if (!cpuid)
+			return -ENOMEM;
+		cpuid->nent = room;
+		if (ioctl(sys_fd, HVM_GET_SUPPORTED_CPUID, cpuid) == 0) {
+			*out = cpuid;
+			return 0;
 		}
-		for (index = 0; index < subleaves; index++) {
-			if (function == 0xd && !(xsave_mask & (1ULL << index)))
-				continue;
-			ret = cpuid_add(table, function, index, true);
-			if (ret)
-				return ret;
+		ret = neg_errno();
+		/* E2BIG left the count needed in nent. */
+		if (ret != -E2BIG || cpuid->nent <= room) {
+			free(cpuid);
+			return ret;
 		}
+		room = cpuid->nent;
+		free(cpuid);
 	}
-	return 0;
 }
 
 int hvm_vm_set_default_cpuid(struct hvm_vm_handle *vm)
 {
-	unsigned int max_basic, max_ext, ebx, ecx, edx;
-	struct cpuid_table table;
+	struct hvm_cpuid *cpuid;
 	int ret;
 
-	table.capacity = HVM_MAX_CPUID_ENTRIES;
-	table.cpuid = calloc(1, sizeof(*table.cpuid) + table.capacity *
-			     sizeof(struct hvm_cpuid_entry));
-	if (!table.cpuid)
-		return -ENOMEM;
-
-	__cpuid(0, max_basic, ebx, ecx, edx);
-	__cpuid(0x80000000, max_ext, ebx, ecx, edx);
-	/* Leaves past these carry nothing a guest of ours needs. */
-	if (max_basic > 0x20)
-		max_basic = 0x20;
-	if (max_ext > 0x80000021)
-		max_ext = 0x80000021;
-
-	ret = cpuid_add_range(&table, 0, max_basic);
-	if (!ret && max_ext >= 0x80000000)
-		ret = cpuid_add_range(&table, 0x80000000, max_ext);
-	if (!ret && ioctl(vm->vm_fd, HVM_SET_CPUID, table.cpuid) < 0)
+	ret = hvm_get_supported_cpuid(vm->sys_fd, &cpuid);
+	if (ret)
+		return ret;
+	if (ioctl(vm->vm_fd, HVM_SET_CPUID, cpuid) < 0)
 		ret = neg_errno();
-	free(table.cpuid);
+	free(cpuid);
 	return ret;
 }
 

@@ -55,7 +55,12 @@ void hvm_vm_close(struct hvm_vm_handle *vm);
  */
 int hvm_vm_add_memory(struct hvm_vm_handle *vm, uint32_t slot, uint64_t gpa,
 		      uint64_t size, uint32_t flags, void **host);
-/* Host CPUID, with virtualization and monitor features hidden. */
+/*
+ * What the loaded backend can give a guest (HVM_GET_SUPPORTED_CPUID), in a
+ * table the caller frees.
+ */
+int hvm_get_supported_cpuid(int sys_fd, struct hvm_cpuid **cpuid);
+/* The guest's CPUID = the supported table, unchanged. */
 int hvm_vm_set_default_cpuid(struct hvm_vm_handle *vm);
 
 int hvm_vcpu_create(struct hvm_vm_handle *vm, uint32_t id,

@@ -976,6 +976,23 @@ static int vmx_vcpu_run(struct hvm_vcpu *vcpu)
 	return 0;
 }
 
+/*
+ * The secondary controls leave "enable RDTSCP" (RDTSCP and RDPID),
+ * "enable INVPCID" and "enable XSAVES/XRSTORS" clear: those instructions
+ * raise #UD in the guest, so their features are not offered.
+ */
+static void vmx_cpuid_filter(u32 function, u32 index, u32 regs[4])
+{
+	if (function == 7 && index == 0) {
+		regs[HVM_CPUID_EBX] &= ~BIT(X86_FEATURE_INVPCID & 31);
+		regs[HVM_CPUID_ECX] &= ~BIT(X86_FEATURE_RDPID & 31);
+	} else if (function == 0xd && index == 1) {
+		regs[HVM_CPUID_EAX] &= ~BIT(X86_FEATURE_XSAVES & 31);
+	} else if (function == 0x80000001) {
+		regs[HVM_CPUID_EDX] &= ~BIT(X86_FEATURE_RDTSCP & 31);
+	}
+}
+
 const struct hvm_backend_ops hvm_vmx_ops = {
 	.name			= "Intel VMX",
 	.vendor			= HVM_VENDOR_INTEL,
@@ -995,4 +1012,5 @@ const struct hvm_backend_ops hvm_vmx_ops = {
 	.inject_exception	= vmx_inject_exception,
 	.get_msr		= vmx_get_msr,
 	.set_msr		= vmx_set_msr,
+	.cpuid_filter		= vmx_cpuid_filter,
 };

@@ -42,8 +42,16 @@ enum hvm_vendor {
 #define HVM_CAP_VPID		_BITUL(6)	/* VMX: VPID */
 #define HVM_CAP_UNRESTRICTED	_BITUL(7)	/* VMX: unrestricted guest */
 
+/*
+ * HVM_GET_CAPS.  Fields are only ever appended.  In: size = the bytes the
+ * caller has room for (HVM_CAPS_SIZE_V1 .. HVM_CAPS_SIZE_MAX); out: size =
+ * the bytes this module fills (its sizeof); room past that reads zero.
+ */
+#define HVM_CAPS_SIZE_V1	80	/* the structure of HVM_API_VERSION 1 */
+#define HVM_CAPS_SIZE_MAX	4096
+
 struct hvm_caps {
-	__u32 size;		/* in: sizeof(struct hvm_caps) */
+	__u32 size;		/* in: room; out: bytes the module knows */
 	__u32 vendor;		/* enum hvm_vendor */
 	__u32 features;		/* HVM_CAP_* */
 	__u32 nr_asids;		/* ASIDs / VPIDs the hardware offers */
@@ -56,6 +64,21 @@ struct hvm_caps {
 	__u64 max_gpa;		/* highest guest-physical address + 1 */
 	__u64 reserved[4];
 };
+
+/*
+ * HVM_CHECK_EXTENSION numbers (system fd and VM fd).  Stable: a number is
+ * never reused or renumbered, new ones are appended.  The ioctl returns 0
+ * for an extension the module lacks (or does not know), else a positive
+ * value: the number named here, or 1.
+ */
+#define HVM_EXT_CAPS_SIZE	1	/* sizeof(struct hvm_caps) of the module */
+#define HVM_EXT_MAX_VCPUS	2	/* vCPUs per VM */
+#define HVM_EXT_MAX_SLOTS	3	/* memory slots per VM */
+#define HVM_EXT_READONLY_MEM	4	/* HVM_MEM_READONLY: 1 */
+#define HVM_EXT_RING		5	/* HVM_CREATE_RING: slots per ring */
+#define HVM_EXT_POSTED_WRITES	6	/* HVM_RING_ADD_POSTED: posted entries */
+#define HVM_EXT_SUPPORTED_CPUID	7	/* HVM_GET_SUPPORTED_CPUID, masking */
+#define HVM_EXT_GET_CPUID	8	/* HVM_GET_CPUID: 1 */
 
 /* ---- VM fd -------------------------------------------------------------- */
 
@@ -87,6 +110,10 @@ struct hvm_cpuid_entry {
 	__u32 reserved;
 };
 
+/*
+ * HVM_SET_CPUID: in.  HVM_GET_SUPPORTED_CPUID, HVM_GET_CPUID: nent in = room
+ * in entries[], out = entries written (or needed, with E2BIG).
+ */
 struct hvm_cpuid {
 	__u32 nent;
 	__u32 reserved;
@@ -287,14 +314,19 @@ struct hvm_posted_range {
 
 /* system fd */
 #define HVM_GET_API_VERSION	_IO(HVMIO,   0x00)
+/* The size in HVM_GET_CAPS's number is not checked: hvm_caps.size rules. */
 #define HVM_GET_CAPS		_IOWR(HVMIO, 0x01, struct hvm_caps)
 #define HVM_CREATE_VM		_IO(HVMIO,   0x02)
+#define HVM_CHECK_EXTENSION	_IO(HVMIO,   0x03)	/* arg: HVM_EXT_* */
+#define HVM_GET_SUPPORTED_CPUID	_IOWR(HVMIO, 0x04, struct hvm_cpuid)
 
 /* VM fd */
 #define HVM_SET_MEMORY_SLOT	_IOW(HVMIO,  0x10, struct hvm_memory_slot)
 #define HVM_CREATE_VCPU		_IO(HVMIO,   0x11)	/* arg: vCPU id */
 #define HVM_SET_CPUID		_IOW(HVMIO,  0x12, struct hvm_cpuid)
 #define HVM_CREATE_RING		_IO(HVMIO,   0x13)
+#define HVM_GET_CPUID		_IOWR(HVMIO, 0x14, struct hvm_cpuid)
+/* HVM_CHECK_EXTENSION is accepted on the VM fd too. */
 
 /* vCPU fd */
 #define HVM_RUN			_IO(HVMIO,   0x20)
