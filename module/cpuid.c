@@ -258,7 +258,8 @@ static void cpuid_add(u32 function, u32 index, bool indexed, u64 xcr0)
 	cpuid_count(function, index, &r[HVM_CPUID_EAX], &r[HVM_CPUID_EBX],
 		    &r[HVM_CPUID_ECX], &r[HVM_CPUID_EDX]);
 	cpuid_reduce(function, index, r, xcr0);
-	hvm_ops->cpuid_filter(function, index, r);
+	if (hvm_ops->cpuid_filter)
+		hvm_ops->cpuid_filter(function, index, r);
 
 	e = &cpuid_supported[cpuid_nr_supported++];
 	e->function = function;

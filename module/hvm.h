@@ -118,7 +118,8 @@ struct hvm_backend_ops {
 	 * Load time, after probe: clear from one leaf of the host's CPUID
 	 * (regs[] indexed by enum hvm_cpuid_reg) the features this backend
 	 * leaves disabled in the guest.  The core has already removed what
-	 * no backend honours.  Cannot fail.
+	 * no backend honours.  Cannot fail; NULL when there is nothing more
+	 * to hide.
 	 */
 	void (*cpuid_filter)(u32 function, u32 index, u32 regs[4]);
 };

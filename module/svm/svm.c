@@ -771,17 +771,6 @@ static int svm_set_msr(struct hvm_vcpu *vcpu, u32 index, u64 data)
 	return 0;
 }
 
-/*
- * RDPID reads TSC_AUX and has no intercept: while the guest runs, TSC_AUX
- * holds the host's CPU number, not the guest's (RDTSCP is intercepted and
- * answers with the guest's value).
- */
-static void svm_cpuid_filter(u32 function, u32 index, u32 regs[4])
-{
-	if (function == 7 && index == 0)
-		regs[HVM_CPUID_ECX] &= ~BIT(X86_FEATURE_RDPID & 31);
-}
-
 const struct hvm_backend_ops hvm_svm_ops = {
 	.name			= "AMD SVM",
 	.vendor			= HVM_VENDOR_AMD,
@@ -801,5 +790,5 @@ const struct hvm_backend_ops hvm_svm_ops = {
 	.inject_exception	= svm_inject_exception,
 	.get_msr		= svm_get_msr,
 	.set_msr		= svm_set_msr,
-	.cpuid_filter		= svm_cpuid_filter,
+	/* No cpuid_filter: RDTSCP and RDPID read the guest's TSC_AUX. */
 };
