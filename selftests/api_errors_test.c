@@ -170,7 +170,7 @@ TEST_F(vm, unknown_commands)
 		_IO(HVMIO, 0xff),
 		_IO(HVMIO, 0x03),	/* next to the system commands */
 		_IO(HVMIO, 0x14),	/* next to the VM commands */
-		_IO(HVMIO, 0x25),	/* next to the vCPU commands */
+		_IO(HVMIO, 0x27),	/* next to the vCPU commands */
 		_IO(HVMIO, 0x33),	/* next to the ring commands */
 		/* Known numbers with the wrong size or direction. */
 		_IOWR(HVMIO, 0x01, __u64),

@@ -126,6 +126,19 @@ struct hvm_sregs {
 	__u64 reserved[4];
 };
 
+/*
+ * The guest's debug registers, as its MOV from DRn reads them.  Set:
+ * dr6 and dr7 take the architectural fixed bits whatever is passed;
+ * bits 63:32 of either, flags or reserved not zero give EINVAL.
+ */
+struct hvm_debugregs {
+	__u64 db[4];		/* DR0-DR3 */
+	__u64 dr6;
+	__u64 dr7;
+	__u64 flags;		/* none defined: 0 */
+	__u64 reserved[9];	/* 0 */
+};
+
 enum hvm_exit_reason {
 	HVM_EXIT_NONE		= 0,
 	HVM_EXIT_HLT		= 1,	/* guest executed HLT; RIP is past it */
@@ -302,6 +315,8 @@ struct hvm_posted_range {
 #define HVM_SET_REGS		_IOW(HVMIO,  0x22, struct hvm_regs)
 #define HVM_GET_SREGS		_IOR(HVMIO,  0x23, struct hvm_sregs)
 #define HVM_SET_SREGS		_IOW(HVMIO,  0x24, struct hvm_sregs)
+#define HVM_GET_DEBUGREGS	_IOR(HVMIO,  0x25, struct hvm_debugregs)
+#define HVM_SET_DEBUGREGS	_IOW(HVMIO,  0x26, struct hvm_debugregs)
 
 /* ring fd */
 #define HVM_RING_NOTIFY		_IO(HVMIO,   0x30)
