@@ -328,6 +328,11 @@ static int fetch_insn(struct hvm_emul_ctxt *ctxt, unsigned int mode)
 	return avail ? 0 : -EFAULT;
 }
 
+int hvm_emulate_fetch(struct hvm_emul_ctxt *ctxt)
+{
+	return fetch_insn(ctxt, code_size(ctxt));
+}
+
 /*
  * Running out of fetched bytes means the rest could not be fetched, unless
  * all 15 were there: then the encoding is longer than the architecture

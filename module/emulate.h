@@ -59,6 +59,13 @@ struct hvm_emul_ctxt {
 int hvm_emulate_mmio(struct hvm_emul_ctxt *ctxt);
 
 /*
+ * Fetch the bytes at CS:rip into ctxt->insn (insn_len of them, up to 15,
+ * fewer before an unmapped page), for decoders outside this file.
+ * 0, or -EFAULT if not even the first byte could be fetched.
+ */
+int hvm_emulate_fetch(struct hvm_emul_ctxt *ctxt);
+
+/*
  * Translate a guest linear address with the guest's paging mode (none,
  * 32-bit, PAE, 4-level).  0 with *gpa set, or -EFAULT.
  */

@@ -221,6 +221,16 @@ struct hvm_vcpu {
 		bool pending;
 		bool is_write;
 	} msr;
+
+	/*
+	 * The guest's debug registers (debugreg.c).  DR7 as the guest wrote
+	 * it: GD is emulated and never reaches the hardware (hvm_dr7_hw()).
+	 */
+	struct {
+		u64 db[4];
+		u64 dr6;
+		u64 dr7;
+	} dbg;
 };
 
 /* Guest PAT value: every entry UC, WC, WT, WP, WB or UC- (SDM 11.12.2). */
@@ -301,6 +311,48 @@ long hvm_get_supported_cpuid(struct hvm_cpuid __user *uarg);
 /* Clears the bits of a table entry that hvm cannot honour. */
 void hvm_cpuid_mask_entry(struct hvm_cpuid_entry *entry);
 long hvm_get_vm_cpuid(struct hvm_vm *vm, struct hvm_cpuid __user *uarg);
+
+/* debugreg.c: DR6 flags and the DR7 bit the code below needs by name. */
+#define HVM_DR6_BD		BIT_ULL(13)	/* general detect */
+#define HVM_DR6_BS		BIT_ULL(14)	/* single step */
+#define HVM_DR6_BT		BIT_ULL(15)	/* task switch */
+#define HVM_DR6_RTM		BIT_ULL(16)	/* active low in DR6 */
+#define HVM_DR7_GD		BIT_ULL(13)
+
+/* Architectural reset values; backends call it from vcpu_init. */
+void hvm_dr_reset(struct hvm_vcpu *vcpu);
+/*
+ * An emulated MOV to (to_dr) or from DRn with general register gpr, at
+ * guest CPL cpl, with CR4.DE and a 64-bit operand (op64: 64-bit code)
+ * as given.  Returns 0 when done (the caller skips the instruction) or
+ * the vector the guest gets instead: X86_TRAP_UD, X86_TRAP_GP (error
+ * code 0) or X86_TRAP_DB (general detect; DR6 and DR7 already updated).
+ */
+int hvm_dr_mov(struct hvm_vcpu *vcpu, unsigned int dr, bool to_dr,
+	       unsigned int gpr, bool cr4_de, bool op64, unsigned int cpl);
+/*
+ * A #DB about to be delivered to the guest: payload holds the DR6 flags
+ * of its cause (B0-3, BD, BS, BT set; RTM and bus-lock set when their
+ * active-low DR6 bit is to be cleared).  Updates DR6, clears DR7.GD.
+ */
+void hvm_dr_deliver_db(struct hvm_vcpu *vcpu, u64 payload);
+/*
+ * Around one entry, IRQs off.  load_guest puts the guest's DR0-3 into
+ * the hardware if its DR7 arms a breakpoint and says whether it did;
+ * load_host gets the host's breakpoints back (dr6_dirty: the hardware's
+ * DR6 may hold a value of the guest's).
+ */
+bool hvm_dr_load_guest(struct hvm_vcpu *vcpu);
+void hvm_dr_load_host(bool guest_loaded, bool dr6_dirty);
+/* HVM_GET_DEBUGREGS / HVM_SET_DEBUGREGS: 0 or -EINVAL. */
+void hvm_get_debugregs(struct hvm_vcpu *vcpu, struct hvm_debugregs *regs);
+int hvm_set_debugregs(struct hvm_vcpu *vcpu, const struct hvm_debugregs *regs);
+
+/* The DR7 the hardware holds while the guest runs. */
+static inline u64 hvm_dr7_hw(const struct hvm_vcpu *vcpu)
+{
+	return vcpu->dbg.dr7 & ~HVM_DR7_GD;
+}
 
 /* main.c */
 /* HVM_CHECK_EXTENSION: 0 if unknown or absent, else > 0. */

@@ -173,6 +173,7 @@ long hvm_check_extension(unsigned long ext)
 	case HVM_EXT_SUPPORTED_CPUID:
 		return HVM_MAX_CPUID_ENTRIES;
 	case HVM_EXT_GET_CPUID:
+	case HVM_EXT_DEBUGREGS:
 		return 1;
 	default:
 		return 0;

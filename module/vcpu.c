@@ -525,6 +525,7 @@ static long hvm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 {
 	struct hvm_vcpu *vcpu = filp->private_data;
 	void __user *argp = (void __user *)arg;
+	struct hvm_debugregs dbg;
 	struct hvm_sregs sregs;
 	struct hvm_regs regs;
 	long ret = 0;
@@ -560,6 +561,17 @@ static long hvm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 			ret = -EFAULT;
 		else
 			ret = hvm_ops->set_sregs(vcpu, &sregs);
+		break;
+	case HVM_GET_DEBUGREGS:
+		hvm_get_debugregs(vcpu, &dbg);
+		if (copy_to_user(argp, &dbg, sizeof(dbg)))
+			ret = -EFAULT;
+		break;
+	case HVM_SET_DEBUGREGS:
+		if (copy_from_user(&dbg, argp, sizeof(dbg)))
+			ret = -EFAULT;
+		else
+			ret = hvm_set_debugregs(vcpu, &dbg);
 		break;
 	default:
 		ret = -ENOTTY;

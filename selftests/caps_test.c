@@ -200,6 +200,7 @@ TEST_F(sys, check_extension)
 		{ "HVM_EXT_SUPPORTED_CPUID", HVM_EXT_SUPPORTED_CPUID,
 		  HVM_MAX_CPUID_ENTRIES },
 		{ "HVM_EXT_GET_CPUID", HVM_EXT_GET_CPUID, 1 },
+		{ "HVM_EXT_DEBUGREGS", HVM_EXT_DEBUGREGS, 1 },
 	};
 
 	ASSERT_EQ(0, hvm_get_caps(self->fd, &caps));

@@ -96,6 +96,8 @@ static const struct known_ioctl known[] = {
 	{ HVM_SET_REGS, KIND_VCPU },
 	{ HVM_GET_SREGS, KIND_VCPU },
 	{ HVM_SET_SREGS, KIND_VCPU },
+	{ HVM_GET_DEBUGREGS, KIND_VCPU },
+	{ HVM_SET_DEBUGREGS, KIND_VCPU },
 	{ HVM_RING_NOTIFY, KIND_RING },
 	{ HVM_RING_ADD_POSTED, KIND_RING },
 	{ HVM_RING_STOP_VM, KIND_RING },
@@ -368,6 +370,11 @@ static void *template_arg(struct worker *w, unsigned long cmd, int fd)
 	case HVM_SET_SREGS:
 		call_begin(w);
 		ioctl(fd, HVM_GET_SREGS, a);
+		call_end(w);
+		break;
+	case HVM_SET_DEBUGREGS:
+		call_begin(w);
+		ioctl(fd, HVM_GET_DEBUGREGS, a);
 		call_end(w);
 		break;
 	case HVM_RING_ADD_POSTED: {

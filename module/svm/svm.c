@@ -14,8 +14,10 @@
 #include <asm/debugreg.h>
 #include <asm/nospec-branch.h>
 #include <asm/trap_pf.h>
+#include <asm/trapnr.h>
 
 #include "svm.h"
+#include "../emulate.h"
 
 /* Sizes fixed by the APM: 12 KiB I/O and 8 KiB MSR permission maps. */
 #define SVM_IOPM_PAGES		3
@@ -245,8 +247,9 @@ static void svm_reset_state(struct hvm_vcpu *vcpu)
 	save->cr0 = X86_CR0_ET | X86_CR0_CD | X86_CR0_NW;
 	save->cr4 = 0;
 	save->efer = EFER_SVME;
+	hvm_dr_reset(vcpu);
 	save->dr6 = DR6_RESERVED;
-	save->dr7 = 0x400;	/* bit 10 reads as one */
+	save->dr7 = hvm_dr7_hw(vcpu);
 	save->g_pat = SVM_PAT_DEFAULT;
 	vcpu->rip = 0xfff0;
 	vcpu->rflags = X86_EFLAGS_FIXED;
@@ -265,15 +268,25 @@ static void svm_set_intercepts(struct vmcb_control_area *ctl)
 		INTERCEPT_RDPMC,
 		INTERCEPT_MONITOR, INTERCEPT_MWAIT, INTERCEPT_MWAIT_COND,
 		INTERCEPT_XSETBV, INTERCEPT_RDPRU,
-		/* DR0-3 hold host breakpoints: the guest gets #UD. */
-		INTERCEPT_DR0_READ, INTERCEPT_DR1_READ, INTERCEPT_DR2_READ,
-		INTERCEPT_DR3_READ, INTERCEPT_DR0_WRITE, INTERCEPT_DR1_WRITE,
-		INTERCEPT_DR2_WRITE, INTERCEPT_DR3_WRITE,
+		/* ICEBP's #DB leaves RIP on it: it is stepped over here. */
+		INTERCEPT_ICEBP,
+		/*
+		 * #AC and #DB always exit: a guest that makes their delivery
+		 * fault again would hold the CPU in microcode without an exit
+		 * (CVE-2015-5307, CVE-2015-8104).  Reflected to the guest.
+		 */
+		INTERCEPT_EXCEPTION_OFFSET + X86_TRAP_DB,
+		INTERCEPT_EXCEPTION_OFFSET + X86_TRAP_AC,
 	};
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
 		__set_bit(intercepts[i], (unsigned long *)ctl->intercepts);
+	/* Debug registers are the vCPU's own: every MOV DR is emulated. */
+	for (i = 0; i < 8; i++) {
+		__set_bit(INTERCEPT_DR0_READ + i, (unsigned long *)ctl->intercepts);
+		__set_bit(INTERCEPT_DR0_WRITE + i, (unsigned long *)ctl->intercepts);
+	}
 }
 
 static int svm_vcpu_init(struct hvm_vcpu *vcpu)
@@ -361,6 +374,86 @@ static void svm_requeue_event(struct vmcb_control_area *ctl)
 	ctl->event_inj_err = ctl->exit_int_info_err;
 }
 
+static int svm_read_guest_phys(void *opaque, u64 gpa, void *buf,
+			       unsigned int len)
+{
+	return hvm_read_guest_phys(opaque, gpa, buf, len);
+}
+
+static const struct hvm_emul_ops svm_fetch_ops = {
+	.read_phys	= svm_read_guest_phys,
+};
+
+/*
+ * The general register of the MOV DR at RIP (0F 21/23 /r: ModRM.rm, REX.B)
+ * and the instruction's length, read from the instruction itself since
+ * without decode assists the exit does not say.  -EFAULT when it cannot be
+ * read, -EINVAL when something else sits there now (changed since).
+ */
+static int svm_decode_mov_dr(struct hvm_vcpu *vcpu, struct vmcb_save_area *save,
+			     bool to_dr, u8 *len)
+{
+	struct hvm_emul_ctxt ctxt = {
+		.rip = vcpu->rip, .rflags = vcpu->rflags,
+		.cr0 = save->cr0, .cr3 = save->cr3, .cr4 = save->cr4,
+		.efer = save->efer, .cs_base = save->cs.base,
+		.cs_l = save->cs.attrib & SVM_SELECTOR_L_MASK,
+		.cs_d = save->cs.attrib & SVM_SELECTOR_DB_MASK,
+		.cpl = save->cpl, .ops = &svm_fetch_ops, .opaque = vcpu->vm,
+	};
+	bool long64 = (save->efer & EFER_LMA) && ctxt.cs_l;
+	unsigned int i = 0;
+	u8 rex = 0, b;
+
+	if (hvm_emulate_fetch(&ctxt))
+		return -EFAULT;
+	for (; i < ctxt.insn_len; i++) {
+		b = ctxt.insn[i];
+		if (long64 && (b & 0xf0) == 0x40) {
+			rex = b;
+			continue;
+		}
+		if (b != 0x26 && b != 0x2e && b != 0x36 && b != 0x3e &&
+		    b != 0x64 && b != 0x65 && b != 0x66 && b != 0x67 &&
+		    b != 0xf2 && b != 0xf3)
+			break;
+		/* A REX prefix counts only right before the opcode. */
+		rex = 0;
+	}
+	if (i + 3 > ctxt.insn_len || ctxt.insn[i] != 0x0f ||
+	    ctxt.insn[i + 1] != (to_dr ? 0x23 : 0x21))
+		return -EINVAL;
+	*len = i + 3;
+	return (ctxt.insn[i + 2] & 7) | ((rex & 1) << 3);
+}
+
+/* MOV DR: the vCPU's own registers (debugreg.c). */
+static void svm_handle_dr_access(struct hvm_vcpu *vcpu, struct svm_vcpu *svm,
+				 u32 code)
+{
+	struct vmcb_save_area *save = &svm->vmcb->save;
+	bool to_dr = code >= SVM_EXIT_WRITE_DR0;
+	u8 len = vcpu->exit.insn_len;
+	int gpr, vector;
+
+	if (boot_cpu_has(X86_FEATURE_DECODEASSISTS) && len)
+		gpr = svm->vmcb->control.exit_info_1 & 0xf;
+	else
+		gpr = svm_decode_mov_dr(vcpu, save, to_dr, &len);
+	if (gpr < 0) {
+		vcpu->exit.kind = HVM_X_UNHANDLED;
+		return;
+	}
+	vector = hvm_dr_mov(vcpu, code & 7, to_dr, gpr, save->cr4 & X86_CR4_DE,
+			    (save->efer & EFER_LMA) &&
+			    (save->cs.attrib & SVM_SELECTOR_L_MASK), save->cpl);
+	if (vector)
+		svm_inject_exception(vcpu, vector, vector == X86_TRAP_GP, 0);
+	else
+		vcpu->rip += len;
+	vcpu->exit.kind = HVM_X_NONE;
+}
+
 static void svm_decode_exit(struct hvm_vcpu *vcpu, struct svm_vcpu *svm)
 {
 	struct vmcb_control_area *ctl = &svm->vmcb->control;
@@ -446,9 +539,34 @@ static void svm_decode_exit(struct hvm_vcpu *vcpu, struct svm_vcpu *svm)
 	case SVM_EXIT_MWAIT:
 	case SVM_EXIT_MWAIT_COND:
 	case SVM_EXIT_RDPRU:
-	case SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR3:
-	case SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR3:
 		svm_inject_exception(vcpu, UD_VECTOR, false, 0);
+		exit->kind = HVM_X_NONE;
+		break;
+	case SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7:
+	case SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7:
+		svm_handle_dr_access(vcpu, svm, code);
+		break;
+	/*
+	 * Reflected exceptions replace whatever svm_requeue_event() found
+	 * being delivered: #DB and #AC are benign, delivered serially.  A
+	 * delivery that faults again is one more exit, so a signal still
+	 * ends HVM_RUN.
+	 */
+	case SVM_EXIT_EXCP_BASE + X86_TRAP_DB:
+		/* The VMCB's DR6 went in as DR6_RESERVED: what changed is ours. */
+		hvm_dr_deliver_db(vcpu, svm->vmcb->save.dr6 ^ DR6_RESERVED);
+		svm_inject_exception(vcpu, X86_TRAP_DB, false, 0);
+		exit->kind = HVM_X_NONE;
+		break;
+	case SVM_EXIT_EXCP_BASE + X86_TRAP_AC:
+		svm_inject_exception(vcpu, X86_TRAP_AC, true, 0);
+		exit->kind = HVM_X_NONE;
+		break;
+	case SVM_EXIT_ICEBP:
+		/* INT1 sets no DR6 flag; its #DB is a trap after it. */
+		vcpu->rip += exit->insn_len ? exit->insn_len : 1;
+		hvm_dr_deliver_db(vcpu, 0);
+		svm_inject_exception(vcpu, X86_TRAP_DB, false, 0);
 		exit->kind = HVM_X_NONE;
 		break;
 	default:
@@ -478,12 +596,19 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 	struct hvm_vm *vm = vcpu->vm;
 	bool switch_tsc_aux;
 	struct svm_cpu *c;
+	bool guest_dbg;
 	int cpu, tlb_gen;
 
 	vmcb->save.rip = vcpu->rip;
 	vmcb->save.rflags = vcpu->rflags;
 	vmcb->save.rsp = vcpu->gprs[HVM_RSP];
 	vmcb->save.rax = vcpu->gprs[HVM_RAX];
+	vmcb->save.dr7 = hvm_dr7_hw(vcpu);
+	/*
+	 * The guest's DR6 lives in vcpu->dbg (MOV DR exits): the hardware's
+	 * starts from its reset value, so that a #DB leaves just its cause.
+	 */
+	vmcb->save.dr6 = DR6_RESERVED;
 	/* No clean bits are used: the CPU reloads the whole VMCB. */
 	vmcb->control.clean = 0;
 	/*
@@ -516,6 +641,7 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 		c->last_vm = vm;
 	}
 
+	guest_dbg = hvm_dr_load_guest(vcpu);
 	hvm_load_guest_xstate(vcpu, vmcb->save.cr4);
 	asm volatile("clgi" ::: "memory");
 	/*
@@ -542,8 +668,8 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 	else
 		svm->v_tpr = vmcb->control.int_ctl & V_TPR_MASK;
 	hvm_load_host_xstate(vcpu, vmcb->save.cr4);
-	if (hw_breakpoint_active())
-		hw_breakpoint_restore();
+	/* #VMEXIT leaves DR6 as the guest had it, DR7 disabled (APM 15.5.2). */
+	hvm_dr_load_host(guest_dbg, vmcb->save.dr6 != DR6_RESERVED);
 	asm volatile("stgi" ::: "memory");
 	WRITE_ONCE(vcpu->guest_cpu, -1);
 	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
@@ -554,6 +680,8 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 	vcpu->rflags = vmcb->save.rflags;
 	vcpu->gprs[HVM_RSP] = vmcb->save.rsp;
 	vcpu->gprs[HVM_RAX] = vmcb->save.rax;
+	/* A hardware task switch clears the local enables L0-3. */
+	vcpu->dbg.dr7 = vmcb->save.dr7 | (vcpu->dbg.dr7 & HVM_DR7_GD);
 	/* A shutdown ends all delivery: nothing is left to re-inject. */
 	if (vmcb->control.exit_code != SVM_EXIT_SHUTDOWN)
 		svm_requeue_event(&vmcb->control);

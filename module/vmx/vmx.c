@@ -25,6 +25,7 @@
 #include <asm/nospec-branch.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
+#include <asm/trapnr.h>
 #include <asm/traps.h>
 #include <asm/tsc.h>
 
@@ -507,7 +508,13 @@ static void vmx_write_controls(struct vmx_vcpu *vmx, struct vmx_vm *vmx_vm)
 	vmx_write(SECONDARY_VM_EXEC_CONTROL, vmx_cfg.proc2);
 	vmx_write(VM_EXIT_CONTROLS, vmx_cfg.exit);
 	vmx_write(VM_ENTRY_CONTROLS, vmx_cfg.entry);
-	vmx_write(EXCEPTION_BITMAP, 0);
+	/*
+	 * #AC and #DB always exit: a guest that makes their delivery fault
+	 * again would hold the CPU in microcode without an exit
+	 * (CVE-2015-5307, CVE-2015-8104).  vmx_reflect_exception() hands them
+	 * back to the guest.
+	 */
+	vmx_write(EXCEPTION_BITMAP, BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC));
 	vmx_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmx_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmx_write(CR3_TARGET_COUNT, 0);
@@ -648,6 +655,37 @@ static bool vmx_exit_is_ud(u32 reason)
 	}
 }
 
+/*
+ * An intercepted #DB or #AC goes back to the guest, replacing the event
+ * vmx_requeue_event() found being delivered (both are benign: delivered
+ * serially).  A delivery that faults again is one more exit, so a signal
+ * still ends HVM_RUN.  False for any other exception.
+ */
+static bool vmx_reflect_exception(struct hvm_vcpu *vcpu, struct vmx_vcpu *vmx,
+				  u32 info, u64 qual)
+{
+	switch (info & INTR_INFO_VECTOR_MASK) {
+	case X86_TRAP_AC:
+		vmx_queue_exception(vmx, X86_TRAP_AC, true, 0);
+		return true;
+	case X86_TRAP_DB:
+		/*
+		 * INT1 (ICEBP) exits before it retires and sets no DR6 flag.
+		 * Otherwise the CPU left DR6 alone: the qualification holds
+		 * the flags it would have set (SDM 27.2.1).
+		 */
+		if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_PRIV_SW_EXCEPTION) {
+			vcpu->rip += vmx_read(VM_EXIT_INSTRUCTION_LEN);
+			qual = 0;
+		}
+		hvm_dr_deliver_db(vcpu, qual);
+		vmx_queue_exception(vmx, X86_TRAP_DB, false, 0);
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Caller has the VMCS current. */
 static void vmx_decode_exit(struct hvm_vcpu *vcpu, struct vmx_vcpu *vmx,
 			    u32 reason)
@@ -678,9 +716,10 @@ static void vmx_decode_exit(struct hvm_vcpu *vcpu, struct vmx_vcpu *vmx,
 
 	switch (reason) {
 	case EXIT_REASON_EXCEPTION_NMI:
-		/* NMIs were handled right after the exit; nothing else exits. */
+		/* NMIs were handled right after the exit. */
 		exit->info2 = vmx_read(VM_EXIT_INTR_INFO);
-		if ((exit->info2 & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+		if ((exit->info2 & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR ||
+		    vmx_reflect_exception(vcpu, vmx, exit->info2, qual))
 			exit->kind = HVM_X_NONE;
 		else
 			exit->kind = HVM_X_UNHANDLED;
@@ -858,6 +897,7 @@ static int vmx_vcpu_run(struct hvm_vcpu *vcpu)
 	u64 guest_cr4;
 	u64 pdpte[4] = {};
 	u32 reason = 0;
+	bool guest_dbg;
 	int cpu, tlb_gen, i;
 
 	/* Outside the slots the entries read as not present. */
@@ -896,6 +936,7 @@ static int vmx_vcpu_run(struct hvm_vcpu *vcpu)
 	}
 	if (vmx_cfg.preemption_quantum)
 		vmx_write(VMX_PREEMPTION_TIMER_VALUE, vmx_cfg.preemption_quantum);
+	vmx_write(GUEST_DR7, hvm_dr7_hw(vcpu));
 	guest_cr4 = vmx_guest_cr4();
 
 	local_irq_disable();
@@ -917,6 +958,7 @@ static int vmx_vcpu_run(struct hvm_vcpu *vcpu)
 	}
 	vmx_prepare_host_state(vmx);
 	vmx_switch_to_guest_msrs(vmx, &host);
+	guest_dbg = hvm_dr_load_guest(vcpu);
 	hvm_load_guest_xstate(vcpu, guest_cr4);
 	if (native_read_cr2() != vmx->cr2)
 		native_write_cr2(vmx->cr2);
@@ -945,8 +987,11 @@ static int vmx_vcpu_run(struct hvm_vcpu *vcpu)
 	vmx_switch_to_host_msrs(vmx, &host);
 	guest_cr4 = vmx_guest_cr4();
 	hvm_load_host_xstate(vcpu, guest_cr4);
-	if (hw_breakpoint_active())
-		hw_breakpoint_restore();
+	/*
+	 * VM exit loaded DR7 = 0x400; DR6 is never the guest's here: MOV DR
+	 * and #DB exit, and a #DB that exits does not write DR6.
+	 */
+	hvm_dr_load_host(guest_dbg, false);
 	/* VM exit left the TSS limit at 0x67: I/O bitmaps need it back. */
 	invalidate_tss_limit();
 	WRITE_ONCE(vcpu->guest_cpu, -1);

@@ -41,7 +41,6 @@ struct vmx_vcpu {
 	/* Guest state VMX does not switch: loaded around each entry. */
 	u64 cr2;
 	u64 cr8;		/* TPR, kept here: CR8 accesses exit */
-	u64 dr6;
 	u64 star;
 	u64 lstar;
 	u64 cstar;

@@ -9,12 +9,11 @@
 #include <asm/msr.h>
 #include <asm/msr-index.h>
 #include <asm/processor.h>
+#include <asm/trapnr.h>
 
 #include "vmx.h"
 
 #define VMX_PAT_DEFAULT		0x0007040600070406ULL
-#define VMX_DR6_RESET		0xffff0ff0ULL
-#define VMX_DR7_RESET		0x400ULL
 
 /* Access rights (SDM 24.4.1): the uapi's SVM packing moves bits 8-11 up. */
 #define VMX_AR_CODE_RESET	0x9b	/* P, S, code, read, accessed */
@@ -246,39 +245,19 @@ void vmx_handle_cr_access(struct hvm_vcpu *vcpu, u64 qual)
 	vcpu->rip += vmx_read(VM_EXIT_INSTRUCTION_LEN);
 }
 
-/*
- * MOV DR: DR0-3 hold host breakpoints, so the guest gets #UD as on SVM.
- * DR7 lives in the VMCS; DR6 is kept here since no breakpoint can fire.
- */
+/* MOV DR: the vCPU's own registers (debugreg.c). */
 void vmx_handle_dr_access(struct hvm_vcpu *vcpu, u64 qual)
 {
-	struct vmx_vcpu *vmx = vcpu->arch;
-	unsigned int dr = qual & DEBUG_REG_ACCESS_NUM;
-	u64 *gpr = &vcpu->gprs[DEBUG_REG_ACCESS_REG(qual)];
-	bool to_dr = (qual & DEBUG_REG_ACCESS_TYPE) == TYPE_MOV_TO_DR;
+	int vector;
 
-	if (dr == 4 || dr == 5) {
-		if (vmx_guest_cr4() & X86_CR4_DE) {
-			vmx_queue_exception(vmx, UD_VECTOR, false, 0);
-			return;
-		}
-		dr += 2;
-	}
-	if (dr < 4) {
-		vmx_queue_exception(vmx, UD_VECTOR, false, 0);
+	vector = hvm_dr_mov(vcpu, qual & DEBUG_REG_ACCESS_NUM,
+			    (qual & DEBUG_REG_ACCESS_TYPE) == TYPE_MOV_TO_DR,
+			    DEBUG_REG_ACCESS_REG(qual),
+			    vmx_guest_cr4() & X86_CR4_DE, vmx_guest_long_mode(),
+			    (vmx_read(GUEST_SS_AR_BYTES) >> 5) & 3);
+	if (vector) {
+		vmx_queue_exception(vcpu->arch, vector, vector == X86_TRAP_GP, 0);
 		return;
-	}
-	if (to_dr) {
-		if (*gpr >> 32) {
-			vmx_queue_exception(vmx, GP_VECTOR, true, 0);
-			return;
-		}
-		if (dr == 6)
-			vmx->dr6 = (*gpr & 0xffffffffULL) | VMX_DR6_RESET;
-		else
-			vmx_write(GUEST_DR7, (*gpr & ~0xd800ULL) | VMX_DR7_RESET);
-	} else {
-		*gpr = dr == 6 ? vmx->dr6 : vmx_read(GUEST_DR7);
 	}
 	vcpu->rip += vmx_read(VM_EXIT_INSTRUCTION_LEN);
 }
@@ -313,7 +292,8 @@ void vmx_reset_state(struct hvm_vcpu *vcpu)
 	vmx_write_cr4(0);
 	vmx_write_efer(0);
 	vmx_write(GUEST_IA32_PAT, VMX_PAT_DEFAULT);
-	vmx_write(GUEST_DR7, VMX_DR7_RESET);
+	hvm_dr_reset(vcpu);
+	vmx_write(GUEST_DR7, hvm_dr7_hw(vcpu));
 	vmx_write(GUEST_IA32_DEBUGCTL, 0);
 	vmx_write(GUEST_SYSENTER_CS, 0);
 	vmx_write(GUEST_SYSENTER_ESP, 0);
@@ -323,7 +303,6 @@ void vmx_reset_state(struct hvm_vcpu *vcpu)
 	vmx_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	vcpu->rip = 0xfff0;
 	vcpu->rflags = X86_EFLAGS_FIXED;
-	((struct vmx_vcpu *)vcpu->arch)->dr6 = VMX_DR6_RESET;
 }
 
 /* ---- guest state -------------------------------------------------------- */

@@ -79,6 +79,7 @@ struct hvm_caps {
 #define HVM_EXT_POSTED_WRITES	6	/* HVM_RING_ADD_POSTED: posted entries */
 #define HVM_EXT_SUPPORTED_CPUID	7	/* HVM_GET_SUPPORTED_CPUID, masking */
 #define HVM_EXT_GET_CPUID	8	/* HVM_GET_CPUID: 1 */
+#define HVM_EXT_DEBUGREGS	9	/* HVM_GET/SET_DEBUGREGS: 1 */
 
 /* ---- VM fd -------------------------------------------------------------- */
 
@@ -151,6 +152,19 @@ struct hvm_sregs {
 	struct hvm_dtable gdt, idt;
 	__u64 cr0, cr2, cr3, cr4, cr8, efer;
 	__u64 reserved[4];
+};
+
+/*
+ * The guest's debug registers, as its MOV from DRn reads them.  Set:
+ * dr6 and dr7 take the architectural fixed bits whatever is passed;
+ * bits 63:32 of either, flags or reserved not zero give EINVAL.
+ */
+struct hvm_debugregs {
+	__u64 db[4];		/* DR0-DR3 */
+	__u64 dr6;
+	__u64 dr7;
+	__u64 flags;		/* none defined: 0 */
+	__u64 reserved[9];	/* 0 */
 };
 
 enum hvm_exit_reason {
@@ -334,6 +348,8 @@ struct hvm_posted_range {
 #define HVM_SET_REGS		_IOW(HVMIO,  0x22, struct hvm_regs)
 #define HVM_GET_SREGS		_IOR(HVMIO,  0x23, struct hvm_sregs)
 #define HVM_SET_SREGS		_IOW(HVMIO,  0x24, struct hvm_sregs)
+#define HVM_GET_DEBUGREGS	_IOR(HVMIO,  0x25, struct hvm_debugregs)
+#define HVM_SET_DEBUGREGS	_IOW(HVMIO,  0x26, struct hvm_debugregs)
 
 /* ring fd */
 #define HVM_RING_NOTIFY		_IO(HVMIO,   0x30)
