@@ -18,16 +18,11 @@
 #define CR4_OSXSAVE	(1 << 18)
 #define INVPCID_ALL_INCL_GLOBAL	2
 
-.macro step n, insn:vararg
-	movq	$CPUID_NO_FAULT, LAST_VECTOR
-	movq	$.Lresume\@, RESUME_RIP
-	\insn
-.Lresume\@:
-	push	%rax
-	mov	LAST_VECTOR, %rax
-	mov	%rax, RESULT_AT(\n)
-	pop	%rax
-.endm
+.set	step_last_vector, LAST_VECTOR
+.set	step_resume_rip, RESUME_RIP
+.if CPUID_NO_FAULT - STEP_NO_FAULT
+.error "CPUID_NO_FAULT differs from STEP_NO_FAULT"
+.endif
 
 .macro read_cpuid leaf, subleaf, reg, n
 	mov	$\leaf, %eax
@@ -55,15 +50,15 @@ GUEST_START
 	read_cpuid 0xd, 0, %rax, CPUID_R_D0_EAX
 	read_cpuid 0xd, 1, %rax, CPUID_R_D1_EAX
 
-	step	CPUID_S_RDTSCP, rdtscp
-	step	CPUID_S_RDPID, rdpid %rax
+	step	RESULT_AT(CPUID_S_RDTSCP), rdtscp
+	step	RESULT_AT(CPUID_S_RDPID), rdpid %rax
 	mov	$INVPCID_ALL_INCL_GLOBAL, %eax
 	mov	$INVPCID_DESC, %edi
-	step	CPUID_S_INVPCID, invpcid (%rdi), %rax
+	step	RESULT_AT(CPUID_S_INVPCID), invpcid (%rdi), %rax
 
 	mov	%cr4, %rax
 	or	$CR4_OSXSAVE, %rax
-	step	CPUID_S_CR4_OSXSAVE, mov %rax, %cr4
+	step	RESULT_AT(CPUID_S_CR4_OSXSAVE), mov %rax, %cr4
 	/* x87 and SSE, plus AVX state if leaf 0xd offers it. */
 	mov	RESULT_AT(CPUID_R_D0_EAX), %rax
 	and	$4, %eax
@@ -71,34 +66,16 @@ GUEST_START
 	mov	%rax, RESULT_AT(CPUID_R_XCR0)
 	xor	%edx, %edx
 	xor	%ecx, %ecx
-	step	CPUID_S_XSETBV, xsetbv
+	step	RESULT_AT(CPUID_S_XSETBV), xsetbv
 	mov	$XSAVE_AREA, %edi
 	mov	$3, %eax
 	xor	%edx, %edx
-	step	CPUID_S_XSAVE, xsave (%rdi)
+	step	RESULT_AT(CPUID_S_XSAVE), xsave (%rdi)
 	xor	%eax, %eax
-	step	CPUID_S_XSAVES, xsaves (%rdi)
-	step	CPUID_S_AVX, vxorps %ymm0, %ymm0, %ymm0
+	step	RESULT_AT(CPUID_S_XSAVES), xsaves (%rdi)
+	step	RESULT_AT(CPUID_S_AVX), vxorps %ymm0, %ymm0, %ymm0
 
 	movq	$1, RESULT_AT(CPUID_DONE)
 	hlt
 
-ud_handler:
-	movq	$6, LAST_VECTOR
-	jmp	resume
-nm_handler:
-	movq	$7, LAST_VECTOR
-	jmp	resume
-gp_handler:
-	movq	$13, LAST_VECTOR
-	add	$8, %rsp
-	jmp	resume
-pf_handler:
-	movq	$14, LAST_VECTOR
-	add	$8, %rsp
-resume:
-	push	%rax
-	mov	RESUME_RIP, %rax
-	mov	%rax, 8(%rsp)
-	pop	%rax
-	iretq
+	step_handlers

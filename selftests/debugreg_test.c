@@ -274,35 +274,6 @@ TEST_F(dbg, general_detect)
 
 /* ---- recursion: HVM_RUN on a thread, ended by a signal ----------------- */
 
-struct vcpu_thread {
-	pthread_t thread;
-	struct hvm_vcpu_handle *vcpu;
-	atomic_bool done;
-	int ret;
-};
-
-static void *vcpu_thread_fn(void *arg)
-{
-	struct vcpu_thread *vt = arg;
-
-	vt->ret = hvm_vcpu_run(vt->vcpu);
-	atomic_store(&vt->done, true);
-	return NULL;
-}
-
-static void on_sigusr1(int sig)
-{
-}
-
-static bool wait_done(struct vcpu_thread *vt, double seconds)
-{
-	double deadline = now_seconds() + seconds;
-
-	while (!atomic_load(&vt->done) && now_seconds() < deadline)
-		usleep(1000);
-	return atomic_load(&vt->done);
-}
-
 /*
  * Runs the guest on a thread until it armed its recursion, lets it
  * recurse for a while and signals the thread: HVM_RUN must come back with
@@ -312,18 +283,17 @@ static bool wait_done(struct vcpu_thread *vt, double seconds)
 static void expect_signal_ends_recursion(struct __test_metadata *_metadata,
 					 struct test_vm *t, const char *what)
 {
-	struct sigaction sa = { .sa_handler = on_sigusr1 };
-	struct vcpu_thread vt = { .vcpu = &t->vcpus[0] };
+	struct vcpu_thread vt;
 	double deadline;
 
-	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	ASSERT_EQ(0, pthread_create(&vt.thread, NULL, vcpu_thread_fn, &vt));
+	ASSERT_EQ(0, sigusr1_interrupts());
+	ASSERT_EQ(0, vcpu_thread_start(&vt, &t->vcpus[0]));
 	deadline = now_seconds() + 20;
 	while (!guest_result(t, RES_ARMED) && !atomic_load(&vt.done) &&
 	       now_seconds() < deadline)
 		usleep(1000);
 	/* Recursing, or about to: give it time to go round many times. */
-	wait_done(&vt, 1);
+	vcpu_thread_wait(&vt, 1);
 	if (atomic_load(&vt.done)) {
 		pthread_join(vt.thread, NULL);
 		log_db(_metadata, t);
@@ -339,7 +309,7 @@ static void expect_signal_ends_recursion(struct __test_metadata *_metadata,
 			       (unsigned long long)guest_result(t, RES_ARMED));
 	}
 	ASSERT_EQ(0, pthread_kill(vt.thread, SIGUSR1));
-	ASSERT_TRUE(wait_done(&vt, 30))
+	ASSERT_TRUE(vcpu_thread_wait(&vt, 30))
 		TH_LOG("%s: HVM_RUN did not return within 30s of the signal",
 		       what);
 	pthread_join(vt.thread, NULL);

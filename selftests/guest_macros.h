@@ -40,4 +40,47 @@ _start:
 	lidt	IDT64_DESC
 .endm
 
+/*
+ * One-instruction steps.  "step DEST, INSN" runs INSN and stores at DEST
+ * the vector it raised, or STEP_NO_FAULT.  The guest sets the assembler
+ * symbols step_last_vector and step_resume_rip (.set) to two words of its
+ * results, places step_handlers once and points its IDT gates at
+ * ud_handler, nm_handler, gp_handler and pf_handler, which record the
+ * vector and resume after the step.
+ */
+#define STEP_NO_FAULT	0xff
+
+.macro step dest, insn:vararg
+	movq	$STEP_NO_FAULT, step_last_vector
+	movq	$.Lresume\@, step_resume_rip
+	\insn
+.Lresume\@:
+	push	%rax
+	mov	step_last_vector, %rax
+	mov	%rax, \dest
+	pop	%rax
+.endm
+
+.macro step_handlers
+ud_handler:
+	movq	$6, step_last_vector
+	jmp	step_resume
+nm_handler:
+	movq	$7, step_last_vector
+	jmp	step_resume
+gp_handler:
+	movq	$13, step_last_vector
+	add	$8, %rsp		/* error code */
+	jmp	step_resume
+pf_handler:
+	movq	$14, step_last_vector
+	add	$8, %rsp		/* error code */
+step_resume:
+	push	%rax
+	mov	step_resume_rip, %rax
+	mov	%rax, 8(%rsp)		/* the frame's RIP */
+	pop	%rax
+	iretq
+.endm
+
 #endif /* HVM_SELFTEST_GUEST_MACROS_H */

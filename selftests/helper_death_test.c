@@ -20,33 +20,6 @@
 
 DECLARE_GUEST(helper_death_guest);
 
-struct vcpu_thread {
-	pthread_t thread;
-	struct hvm_vcpu_handle *vcpu;
-	atomic_bool done;
-	int ret;
-	double returned_at;
-};
-
-static void *vcpu_thread_fn(void *arg)
-{
-	struct vcpu_thread *vt = arg;
-
-	vt->ret = hvm_vcpu_run(vt->vcpu);
-	vt->returned_at = now_seconds();
-	atomic_store(&vt->done, true);
-	return NULL;
-}
-
-static bool wait_done(struct vcpu_thread *vt, double seconds)
-{
-	double deadline = now_seconds() + seconds;
-
-	while (!atomic_load(&vt->done) && now_seconds() < deadline)
-		usleep(1000);
-	return atomic_load(&vt->done);
-}
-
 /*
  * The doomed helper: claim the first PENDING slot, tell the parent which
  * one, then wait to be killed.  Never returns.
@@ -125,9 +98,7 @@ TEST_F_TIMEOUT(vm, killed_while_processing, 60)
 	close(ring_fd);
 	close(report[1]);
 
-	self->vt.vcpu = vcpu;
-	ASSERT_EQ(0, pthread_create(&self->vt.thread, NULL, vcpu_thread_fn,
-				    &self->vt));
+	ASSERT_EQ(0, vcpu_thread_start(&self->vt, vcpu));
 	self->running = true;
 
 	pfd.fd = report[0];
@@ -149,7 +120,7 @@ TEST_F_TIMEOUT(vm, killed_while_processing, 60)
 	ASSERT_EQ(self->helper, waitpid(self->helper, NULL, 0));
 	self->helper = 0;
 
-	ASSERT_TRUE(wait_done(&self->vt, 5))
+	ASSERT_TRUE(vcpu_thread_wait(&self->vt, 5))
 		TH_LOG("HVM_RUN still waiting 5s after the helper died");
 	pthread_join(self->vt.thread, NULL);
 	self->running = false;
@@ -159,12 +130,10 @@ TEST_F_TIMEOUT(vm, killed_while_processing, 60)
 	EXPECT_EQ(0ULL, guest_result(&self->t, 0));
 
 	/* Future requests fail at once too. */
-	atomic_store(&self->vt.done, false);
 	start = now_seconds();
-	ASSERT_EQ(0, pthread_create(&self->vt.thread, NULL, vcpu_thread_fn,
-				    &self->vt));
+	ASSERT_EQ(0, vcpu_thread_start(&self->vt, self->vt.vcpu));
 	self->running = true;
-	ASSERT_TRUE(wait_done(&self->vt, 5))
+	ASSERT_TRUE(vcpu_thread_wait(&self->vt, 5))
 		TH_LOG("second HVM_RUN waits for a dead helper");
 	pthread_join(self->vt.thread, NULL);
 	self->running = false;

@@ -15,17 +15,12 @@
 
 #define MSR_STAR	0xc0000081
 
-/* Run one instruction; store the vector it raised (or none) at \dest. */
-.macro step dest, insn:vararg
-	movq	$HOSTILE_NO_FAULT, LAST_VECTOR
-	movq	$.Lresume\@, RESUME_RIP
-	\insn
-.Lresume\@:
-	push	%rax
-	mov	LAST_VECTOR, %rax
-	mov	%rax, \dest
-	pop	%rax
-.endm
+.set	step_last_vector, LAST_VECTOR
+.set	step_resume_rip, RESUME_RIP
+/* The C side's HOSTILE_NO_FAULT is the steps' own value. */
+.if HOSTILE_NO_FAULT - STEP_NO_FAULT
+.error "HOSTILE_NO_FAULT differs from STEP_NO_FAULT"
+.endif
 
 	.code64
 GUEST_START
@@ -317,22 +312,7 @@ far:
 	movq	$1, GUEST_RESULT(1)
 	hlt
 
-ud_handler:
-	movq	$6, LAST_VECTOR
-	jmp	resume
-gp_handler:
-	movq	$13, LAST_VECTOR
-	add	$8, %rsp
-	jmp	resume
-pf_handler:
-	movq	$14, LAST_VECTOR
-	add	$8, %rsp
-resume:
-	push	%rax
-	mov	RESUME_RIP, %rax
-	mov	%rax, 8(%rsp)
-	pop	%rax
-	iretq
+	step_handlers
 
 	.org	SMC_STRADDLE_GPA - GUEST_CODE_GPA
 straddle:

@@ -26,37 +26,6 @@
 
 DECLARE_GUEST(signal_guest);
 
-struct vcpu_thread {
-	pthread_t thread;
-	struct hvm_vcpu_handle *vcpu;
-	atomic_bool done;
-	int ret;
-	double returned_at;
-};
-
-static void *vcpu_thread_fn(void *arg)
-{
-	struct vcpu_thread *vt = arg;
-
-	vt->ret = hvm_vcpu_run(vt->vcpu);
-	vt->returned_at = now_seconds();
-	atomic_store(&vt->done, true);
-	return NULL;
-}
-
-static void on_sigusr1(int sig)
-{
-}
-
-static bool wait_done(struct vcpu_thread *vt, double seconds)
-{
-	double deadline = now_seconds() + seconds;
-
-	while (!atomic_load(&vt->done) && now_seconds() < deadline)
-		usleep(1000);
-	return atomic_load(&vt->done);
-}
-
 FIXTURE(vm) {
 	struct test_vm t;
 	struct vcpu_thread vt;
@@ -65,10 +34,7 @@ FIXTURE(vm) {
 
 FIXTURE_SETUP(vm)
 {
-	struct sigaction sa = { .sa_handler = on_sigusr1 };
-
-	/* No SA_RESTART: the interrupted ioctl must come back as EINTR. */
-	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_EQ(0, sigusr1_interrupts());
 	ASSERT_EQ(0, test_vm_create(&self->t, GUEST(signal_guest),
 				    GUEST_MODE_LONG64));
 }
@@ -94,9 +60,7 @@ static void start_loop(struct __test_metadata *_metadata,
 	struct hvm_vcpu_handle *vcpu = &self->t.vcpus[0];
 	double deadline;
 
-	self->vt.vcpu = vcpu;
-	ASSERT_EQ(0, pthread_create(&self->vt.thread, NULL, vcpu_thread_fn,
-				    &self->vt));
+	ASSERT_EQ(0, vcpu_thread_start(&self->vt, vcpu));
 	self->running = true;
 	deadline = now_seconds() + 20;
 	while (loop_count(&self->t) == 0 && now_seconds() < deadline)
@@ -119,7 +83,7 @@ static void kick_loop(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, pthread_kill(self->vt.thread, SIGUSR1));
 	/* If not, the teardown lets the guest halt, which ends HVM_RUN. */
-	ASSERT_TRUE(wait_done(&self->vt, 5))
+	ASSERT_TRUE(vcpu_thread_wait(&self->vt, 5))
 		TH_LOG("HVM_RUN did not return within 5s of the signal");
 	pthread_join(self->vt.thread, NULL);
 	self->running = false;
@@ -146,9 +110,7 @@ TEST_F_TIMEOUT(vm, eintr_and_resume, 60)
 	at_signal = loop_count(&self->t);
 
 	/* Resume: the same loop continues. */
-	atomic_store(&self->vt.done, false);
-	ASSERT_EQ(0, pthread_create(&self->vt.thread, NULL, vcpu_thread_fn,
-				    &self->vt));
+	ASSERT_EQ(0, vcpu_thread_start(&self->vt, self->vt.vcpu));
 	self->running = true;
 	deadline = now_seconds() + 20;
 	while (loop_count(&self->t) <= at_signal && now_seconds() < deadline)
@@ -160,7 +122,7 @@ TEST_F_TIMEOUT(vm, eintr_and_resume, 60)
 		       self->vt.ret, exit_reason_str(vcpu->run->exit_reason));
 
 	guest_set_param(&self->t, 0, 1);
-	ASSERT_TRUE(wait_done(&self->vt, 10));
+	ASSERT_TRUE(vcpu_thread_wait(&self->vt, 10));
 	pthread_join(self->vt.thread, NULL);
 	self->running = false;
 	EXPECT_EQ(0, self->vt.ret);

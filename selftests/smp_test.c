@@ -18,22 +18,6 @@ DECLARE_GUEST(smp_guest);
 
 #define NR_VCPUS 2
 
-struct vcpu_thread {
-	pthread_t thread;
-	struct hvm_vcpu_handle *vcpu;
-	atomic_bool done;
-	int ret;
-};
-
-static void *vcpu_thread_fn(void *arg)
-{
-	struct vcpu_thread *vt = arg;
-
-	vt->ret = hvm_vcpu_run(vt->vcpu);
-	atomic_store(&vt->done, true);
-	return NULL;
-}
-
 FIXTURE(vm) {
 	struct test_vm t;
 	struct vcpu_thread threads[NR_VCPUS];
@@ -84,10 +68,8 @@ TEST_F_TIMEOUT(vm, two_vcpus_concurrently, 60)
 	bool all_running;
 
 	for (i = 0; i < NR_VCPUS; i++) {
-		self->threads[i].vcpu = &self->t.vcpus[i];
-		ASSERT_EQ(0, pthread_create(&self->threads[i].thread, NULL,
-					    vcpu_thread_fn,
-					    &self->threads[i]));
+		ASSERT_EQ(0, vcpu_thread_start(&self->threads[i],
+					       &self->t.vcpus[i]));
 		self->started++;
 	}
 

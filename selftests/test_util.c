@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Shared helpers for the hvm selftests: see test_util.h. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -211,4 +212,43 @@ double now_seconds(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *vcpu_thread_fn(void *arg)
+{
+	struct vcpu_thread *vt = arg;
+
+	vt->ret = hvm_vcpu_run(vt->vcpu);
+	vt->returned_at = now_seconds();
+	atomic_store(&vt->done, true);
+	return NULL;
+}
+
+int vcpu_thread_start(struct vcpu_thread *vt, struct hvm_vcpu_handle *vcpu)
+{
+	vt->vcpu = vcpu;
+	vt->ret = 0;
+	atomic_store(&vt->done, false);
+	return pthread_create(&vt->thread, NULL, vcpu_thread_fn, vt);
+}
+
+bool vcpu_thread_wait(struct vcpu_thread *vt, double seconds)
+{
+	double deadline = now_seconds() + seconds;
+
+	while (!atomic_load(&vt->done) && now_seconds() < deadline)
+		usleep(1000);
+	return atomic_load(&vt->done);
+}
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+}
+
+int sigusr1_interrupts(void)
+{
+	struct sigaction sa = { .sa_handler = on_sigusr1 };
+
+	return sigaction(SIGUSR1, &sa, NULL) ? -errno : 0;
 }

@@ -128,6 +128,25 @@ int ring_helper_stop(struct ring_helper *helper);
 /* Seconds on CLOCK_MONOTONIC. */
 double now_seconds(void);
 
+/* One HVM_RUN of a vCPU on a thread of its own. */
+struct vcpu_thread {
+	pthread_t thread;
+	struct hvm_vcpu_handle *vcpu;
+	atomic_bool done;	/* HVM_RUN returned */
+	int ret;		/* what hvm_vcpu_run() returned */
+	double returned_at;	/* now_seconds() when it returned */
+};
+
+/* Starts HVM_RUN of vcpu on a new thread: 0 or pthread_create()'s error. */
+int vcpu_thread_start(struct vcpu_thread *vt, struct hvm_vcpu_handle *vcpu);
+/* Waits up to seconds for HVM_RUN to return; true once it did. */
+bool vcpu_thread_wait(struct vcpu_thread *vt, double seconds);
+/*
+ * A SIGUSR1 handler that does nothing, installed without SA_RESTART: the
+ * signal sent to a vCPU thread makes its HVM_RUN return EINTR.  0 or -errno.
+ */
+int sigusr1_interrupts(void);
+
 /*
  * Assertions, for test bodies.  RUN_EXPECT runs the vCPU once and insists
  * on the exit reason, logging what happened instead.
