@@ -3,11 +3,16 @@
  * What a ring costs in kernel memory, and who pays for it.
  *
  * create_close_loop: one VM fd, LOOP_ROUNDS times HVM_CREATE_RING and close
- *   of the ring fd.  Every CHECK_EVERY rounds kernel memory (slab, vmalloc,
- *   page tables, kernel stacks) and MemAvailable must be within a small
- *   tolerance of where they were after a warm-up: a closed ring is freed,
- *   not kept until the VM goes.  (The check is made often so that a leak
- *   fails the test long before it could exhaust the lab's memory.)
+ *   of the ring fd, in blocks of CHECK_EVERY rounds.  A closed ring is
+ *   freed, not kept until the VM goes: vmalloc memory (where a ring's
+ *   shared pages live) must stay within KERNEL_TOL_KB of where it was after
+ *   a warm-up at every check, so that a leak of rings fails the test long
+ *   before it could exhaust the lab's memory; and kernel memory (slab,
+ *   vmalloc, page tables, kernel stacks) and MemAvailable must move by
+ *   less than the tolerances in the block that moved least.  A leak grows
+ *   in every block; KASAN's quarantine of freed objects (the debug lab)
+ *   fills up once.
+ *   
  * charged_to_memcg: the test moves itself into a new cgroup v2 child with
  *   memory.max = MEMCG_MAX (mounting cgroup2 on /sys/fs/cgroup if nothing
  *   is mounted there, as in the lab).  NR_HELD VMs, then a ring on each:
@@ -19,6 +24,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -48,11 +54,25 @@ static int create_ring(int vm_fd)
 	return fd < 0 ? -errno : fd;
 }
 
-TEST(create_close_loop)
+/* No state: the fixture is there for the timeout. */
+FIXTURE(ring_leak) {
+	int unused;
+};
+
+FIXTURE_SETUP(ring_leak)
 {
-	struct kmem_figures before, now;
+}
+
+FIXTURE_TEARDOWN(ring_leak)
+{
+}
+
+/* About 2 s on Debian's kernel; KASAN and lockdep make it 40 times that. */
+TEST_F_TIMEOUT(ring_leak, create_close_loop, 300)
+{
+	struct kmem_figures before, prev, now;
+	long vgrow = 0, least_grow = LONG_MAX, least_loss = LONG_MAX;
 	struct hvm_vm_handle vm;
-	long grow = 0, loss = 0;
 	int i, fd;
 	double start;
 
@@ -63,26 +83,39 @@ TEST(create_close_loop)
 		close(fd);
 	}
 	ASSERT_EQ(0, kmem_read(&before));
+	prev = before;
 	start = now_seconds();
 	for (i = 1; i <= LOOP_ROUNDS; i++) {
+		long grow, loss;
+
 		fd = create_ring(vm.vm_fd);
 		ASSERT_LE(0, fd) TH_LOG("round %d: %s", i, strerror(-fd));
 		close(fd);
 		if (i % CHECK_EVERY)
 			continue;
 		ASSERT_EQ(0, kmem_read(&now));
-		grow = kmem_kernel_kb(&now) - kmem_kernel_kb(&before);
-		loss = before.available_kb - now.available_kb;
-		ASSERT_GE(KERNEL_TOL_KB, grow)
-			TH_LOG("after %d rings: kernel memory %+ld kB (vmalloc %+ld kB, slab %+ld kB)",
-			       i, grow, now.vmalloc_kb - before.vmalloc_kb,
-			       now.slab_kb - before.slab_kb);
-		ASSERT_GE(AVAILABLE_TOL_KB, loss)
-			TH_LOG("after %d rings: MemAvailable %+ld kB", i,
-			       -loss);
+		vgrow = now.vmalloc_kb - before.vmalloc_kb;
+		ASSERT_GE(KERNEL_TOL_KB, vgrow)
+			TH_LOG("after %d rings: vmalloc %+ld kB", i, vgrow);
+		grow = kmem_kernel_kb(&now) - kmem_kernel_kb(&prev);
+		loss = prev.available_kb - now.available_kb;
+		TH_LOG("rings %d-%d: kernel memory %+ld kB (slab %+ld kB), MemAvailable %+ld kB",
+		       i - CHECK_EVERY + 1, i, grow,
+		       now.slab_kb - prev.slab_kb, -loss);
+		if (grow < least_grow)
+			least_grow = grow;
+		if (loss < least_loss)
+			least_loss = loss;
+		prev = now;
 	}
-	TH_LOG("%d rings created and closed in %.1fs: kernel memory %+ld kB, MemAvailable %+ld kB",
-	       LOOP_ROUNDS, now_seconds() - start, grow, -loss);
+	TH_LOG("%d rings created and closed in %.1fs: vmalloc %+ld kB",
+	       LOOP_ROUNDS, now_seconds() - start, vgrow);
+	EXPECT_GE(KERNEL_TOL_KB, least_grow)
+		TH_LOG("every block of %d rings grew kernel memory, by %ld kB at least",
+		       CHECK_EVERY, least_grow);
+	EXPECT_GE(AVAILABLE_TOL_KB, least_loss)
+		TH_LOG("every block of %d rings lost MemAvailable, %ld kB at least",
+		       CHECK_EVERY, least_loss);
 	hvm_vm_close(&vm);
 }
 
@@ -193,6 +226,9 @@ TEST_F_TIMEOUT(memcg, charged_to_memcg, 120)
 	long ring_size, c0, c1, c2, c3;
 	int i, fd;
 
+	/* The 6.1 harness runs the body even when the setup skipped. */
+	if (!self->moved)
+		return;
 	/* The size of one ring's shared memory, from its header. */
 	ASSERT_EQ(0, hvm_vm_create(&self->vms[0]));
 	fd = create_ring(self->vms[0].vm_fd);
