@@ -27,6 +27,19 @@ static inline long kmem_kernel_kb(const struct kmem_figures *k)
 	       k->kernel_stack_kb;
 }
 
+/* Written-back and dropped page cache and slabs blur no figure. */
+static inline void kmem_drop_caches(void)
+{
+	FILE *f;
+
+	sync();
+	f = fopen("/proc/sys/vm/drop_caches", "w");
+	if (f) {
+		fputs("3\n", f);
+		fclose(f);
+	}
+}
+
 /* Drops caches first so freed slabs and page cache do not blur it. */
 static inline int kmem_read(struct kmem_figures *k)
 {
@@ -47,12 +60,7 @@ static inline int kmem_read(struct kmem_figures *k)
 	long value;
 	FILE *f;
 
-	sync();
-	f = fopen("/proc/sys/vm/drop_caches", "w");
-	if (f) {
-		fputs("3\n", f);
-		fclose(f);
-	}
+	kmem_drop_caches();
 	memset(k, 0, sizeof(*k));
 	f = fopen("/proc/meminfo", "r");
 	if (!f)
@@ -80,12 +88,7 @@ static inline long kmem_free_kb(void)
 	long pages = 0, value;
 	FILE *f;
 
-	sync();
-	f = fopen("/proc/sys/vm/drop_caches", "w");
-	if (f) {
-		fputs("3\n", f);
-		fclose(f);
-	}
+	kmem_drop_caches();
 	f = fopen("/proc/zoneinfo", "r");
 	if (!f)
 		return -1;
