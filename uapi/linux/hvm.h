@@ -80,10 +80,14 @@ struct hvm_caps {
 #define HVM_EXT_SUPPORTED_CPUID	7	/* HVM_GET_SUPPORTED_CPUID, masking */
 #define HVM_EXT_GET_CPUID	8	/* HVM_GET_CPUID: 1 */
 #define HVM_EXT_DEBUGREGS	9	/* HVM_GET/SET_DEBUGREGS: 1 */
+#define HVM_EXT_DIRTY_LOG	10	/* HVM_MEM_LOG_DIRTY, HVM_GET_DIRTY_LOG: 1 */
+#define HVM_EXT_LARGEST_LEAF	11	/* largest nested page table leaf, KiB */
+#define HVM_EXT_MEMORY_STATS	12	/* HVM_GET_MEMORY_STATS: 1 */
 
 /* ---- VM fd -------------------------------------------------------------- */
 
 #define HVM_MEM_READONLY	_BITUL(0)
+#define HVM_MEM_LOG_DIRTY	_BITUL(1)	/* track guest writes: GET_DIRTY_LOG */
 
 /*
  * Maps [guest_phys, guest_phys + size) onto the calling process's memory at
@@ -322,6 +326,32 @@ struct hvm_posted_range {
 	__u64 size;
 };
 
+/*
+ * HVM_GET_DIRTY_LOG: copies the slot's dirty bitmap to bitmap (a user
+ * pointer; bit n of 64-bit word n / 64 is the slot's page n, the size
+ * rounded up to whole words) and clears it.  Pages are write-protected
+ * again before the call returns, so any guest write after it shows in the
+ * next call.
+ */
+struct hvm_dirty_log {
+	__u32 slot;
+	__u32 reserved;
+	__u64 bitmap;
+};
+
+/* HVM_GET_MEMORY_STATS: counts since the VM was created, except as noted. */
+struct hvm_memory_stats {
+	__u64 faults;		/* nested page faults served from a slot */
+	__u64 prefaults;	/* present neighbours mapped with a fault */
+	__u64 invalidations;	/* host ranges that unmapped guest memory */
+	__u64 leaves_4k;	/* leaves installed, by size */
+	__u64 leaves_2m;
+	__u64 leaves_1g;
+	__u64 dirty_faults;	/* writes caught by dirty logging */
+	__u64 table_pages;	/* page-table pages held now */
+	__u64 reserved[8];
+};
+
 /* ---- ioctls ------------------------------------------------------------- */
 
 #define HVMIO	0xB9
@@ -340,6 +370,8 @@ struct hvm_posted_range {
 #define HVM_SET_CPUID		_IOW(HVMIO,  0x12, struct hvm_cpuid)
 #define HVM_CREATE_RING		_IO(HVMIO,   0x13)
 #define HVM_GET_CPUID		_IOWR(HVMIO, 0x14, struct hvm_cpuid)
+#define HVM_GET_DIRTY_LOG	_IOW(HVMIO,  0x15, struct hvm_dirty_log)
+#define HVM_GET_MEMORY_STATS	_IOR(HVMIO,  0x16, struct hvm_memory_stats)
 /* HVM_CHECK_EXTENSION is accepted on the VM fd too. */
 
 /* vCPU fd */
