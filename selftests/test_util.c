@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Shared helpers for the hvm selftests: see test_util.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "kselftest.h"
@@ -251,4 +255,92 @@ int sigusr1_interrupts(void)
 	struct sigaction sa = { .sa_handler = on_sigusr1 };
 
 	return sigaction(SIGUSR1, &sa, NULL) ? -errno : 0;
+}
+
+int sysfs_write(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t len = strlen(text), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, text, len);
+	ret = ret == len ? 0 : ret < 0 ? -errno : -EIO;
+	close(fd);
+	return ret;
+}
+
+long sysfs_read_number(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long value = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &value) != 1)
+			value = -1;
+		fclose(f);
+	}
+	return value;
+}
+
+bool sysfs_has_word(const char *path, const char *word)
+{
+	char buf[256];
+	bool found = false;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	while (!found && fscanf(f, "%255s", buf) == 1)
+		found = !strcmp(buf, word);
+	fclose(f);
+	return found;
+}
+
+int memcg_available(void)
+{
+	if (access(CGROUP_ROOT "/cgroup.controllers", F_OK) &&
+	    mount("cgroup2", CGROUP_ROOT, "cgroup2", 0, NULL))
+		return -EOPNOTSUPP;
+	if (!sysfs_has_word(CGROUP_ROOT "/cgroup.controllers", "memory"))
+		return -EOPNOTSUPP;
+	if (!sysfs_has_word(CGROUP_ROOT "/cgroup.subtree_control", "memory"))
+		return sysfs_write(CGROUP_ROOT "/cgroup.subtree_control",
+				   "+memory");
+	return 0;
+}
+
+int memcg_enter(char *dir, size_t size, const char *prefix, long max)
+{
+	char path[PATH_MAX], text[32];
+	int ret;
+
+	snprintf(dir, size, CGROUP_ROOT "/%s-%d", prefix, getpid());
+	if (mkdir(dir, 0755))
+		return -errno;
+	if (max > 0) {
+		snprintf(path, sizeof(path), "%s/memory.max", dir);
+		snprintf(text, sizeof(text), "%ld", max);
+		ret = sysfs_write(path, text);
+		if (ret)
+			return ret;
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	return sysfs_write(path, "0");
+}
+
+void memcg_leave(const char *dir)
+{
+	if (!dir[0])
+		return;
+	sysfs_write(CGROUP_ROOT "/cgroup.procs", "0");
+	rmdir(dir);
+}
+
+long memcg_current(const char *dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/memory.current", dir);
+	return sysfs_read_number(path);
 }

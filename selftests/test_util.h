@@ -148,6 +148,33 @@ bool vcpu_thread_wait(struct vcpu_thread *vt, double seconds);
 int sigusr1_interrupts(void);
 
 /*
+ * Small files under /proc and /sys.  sysfs_write: 0 or -errno;
+ * sysfs_read_number: the first number in the file, -1 if there is none;
+ * sysfs_has_word: whether a whitespace-separated word of the file is word
+ * ("[never]" in transparent_hugepage/enabled, "memory" in a cgroup list).
+ */
+int sysfs_write(const char *path, const char *text);
+long sysfs_read_number(const char *path);
+bool sysfs_has_word(const char *path, const char *word);
+
+/*
+ * Memory cgroup v2 for tests that check what is charged where.
+ * memcg_available() mounts cgroup2 at CGROUP_ROOT when nothing is mounted
+ * there (as in the lab) and enables the memory controller for children:
+ * 0, -EOPNOTSUPP without cgroup v2 or its memory controller (skip), else
+ * -errno.  memcg_enter() creates CGROUP_ROOT/<prefix>-<pid> with
+ * memory.max = max bytes (0: no limit), moves the calling process into it
+ * and puts the directory in dir; memcg_leave() moves the process back to
+ * the root and removes the directory (safe with an empty dir).
+ */
+#define CGROUP_ROOT	"/sys/fs/cgroup"
+int memcg_available(void);
+int memcg_enter(char *dir, size_t size, const char *prefix, long max);
+void memcg_leave(const char *dir);
+/* memory.current of the cgroup at dir, in bytes; -1 if unreadable. */
+long memcg_current(const char *dir);
+
+/*
  * Assertions, for test bodies.  RUN_EXPECT runs the vCPU once and insists
  * on the exit reason, logging what happened instead.
  */
