@@ -181,7 +181,7 @@ TEST_F(vm, unknown_commands)
 		_IO(HVMIO, 0x7f),
 		_IO(HVMIO, 0xff),
 		_IO(HVMIO, 0x05),	/* next to the system commands */
-		_IO(HVMIO, 0x15),	/* next to the VM commands */
+		_IO(HVMIO, 0x17),	/* next to the VM commands */
 		_IO(HVMIO, 0x27),	/* next to the vCPU commands */
 		_IO(HVMIO, 0x33),	/* next to the ring commands */
 		/*
