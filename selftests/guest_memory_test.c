@@ -46,10 +46,11 @@
  * dirty_log_exact: the guest writes a set of pages and reads all: the
  *   dirty log is exactly that set, then empty, then exactly the next set.
  * dirty_log_rounds: DIRTY_ROUNDS get-and-clear rounds while 2 vCPUs write
- *   random pages, logging each write with the host round it saw before
- *   the store: every write shows in a bitmap taken after that round and
- *   no later than the first round whose start saw it done; every page
- *   holds each vCPU's last write to it.
+ *   random pages (up to GM_DIRTY_BURST per round; each round starts once
+ *   both wrote after the previous one), logging each write with the host
+ *   round it saw before the store: every write shows in a bitmap taken
+ *   after that round and no later than the first round whose start saw it
+ *   done; every page holds each vCPU's last write to it.
  * dirty_log_errors: HVM_GET_DIRTY_LOG errnos (ENOENT, EINVAL, EFAULT),
  *   unknown slot flags, HVM_CHECK_EXTENSION of the three new extensions.
  * parallel_faults: 4 vCPUs write interleaved pages of a fresh 16 MiB slot
@@ -1026,15 +1027,26 @@ TEST_F_TIMEOUT(mem, dirty_log_rounds, 120)
 
 	/*
 	 * Round k: what each vCPU had logged as done, then the get-and-clear,
-	 * then the round number the guests put in their next writes.
+	 * then the round number the guests put in their next writes.  Each
+	 * round waits for a write of every vCPU after the previous one, so
+	 * that writes fall between (and into) all the get-and-clears instead
+	 * of the rounds running ahead of the guests.
 	 */
 	for (k = 1; k <= DIRTY_ROUNDS; k++) {
-		for (v = 0; v < V; v++)
+		for (v = 0; v < V; v++) {
+			while (block_get(&self->t, v, GM_ROUND) < k - 1 &&
+			       now_seconds() < deadline)
+				usleep(20);
+			ASSERT_LE(k - 1, block_get(&self->t, v, GM_ROUND))
+				TH_LOG("vCPU %u wrote nothing after round %u",
+				       v, k - 1);
 			seen[k][v] = block_get(&self->t, v, GM_COUNT);
+		}
 		ASSERT_EQ(0, get_dirty(&self->t, MEM_SLOT, bitmaps[k]));
 		__atomic_store_n((uint64_t *)guest_ptr(&self->t,
 						       GM_HOST_ROUND_GPA),
 				 k, __ATOMIC_RELEASE);
+		deadline = now_seconds() + WAIT_S;
 	}
 	for (v = 0; v < V; v++)
 		block_set(&self->t, v, GM_STOP, 1);
