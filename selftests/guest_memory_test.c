@@ -29,6 +29,9 @@
  *   runs the rounds without exits: exactly one EFAULT, exactly one word
  *   the guest did not store (HOST_FILL, from the new memory), later rounds
  *   clean, and the new memory holds the last round.
+ * mremap_while_writing: mremap while the rounds run: one EFAULT; with the
+ *   slot deleted and set at the new address the guest goes on without a
+ *   single word it did not store, into the moved memory.
  * dontneed_while_writing: DONTNEED_TIMES MADV_DONTNEEDs while the rounds
  *   run: no EFAULT, at least one and at most one per MADV_DONTNEED zero
  *   word seen, nothing else wrong.
@@ -635,6 +638,45 @@ TEST_F_TIMEOUT(mem, munmap_while_writing, 90)
 	EXPECT_EQ(HOST_FILL, rr.bad_value[0])
 		TH_LOG("phase %llu read %#llx", (unsigned long long)rr.bad_phase[0],
 		       (unsigned long long)rr.bad_value[0]);
+	EXPECT_EQ(0ULL, rounds_mismatches(self->area, ROUND_PAGES, last));
+}
+
+TEST_F_TIMEOUT(mem, mremap_while_writing, 90)
+{
+	struct rounds_runner rr;
+	void *target, *moved;
+	double deadline;
+	uint64_t r, last;
+
+	rounds_start(_metadata, self, &rr, ROUND_PAGES);
+	target = mmap(NULL, self->area_size, PROT_NONE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, target);
+	moved = mremap(self->area, self->area_size, self->area_size,
+		       MREMAP_MAYMOVE | MREMAP_FIXED, target);
+	ASSERT_EQ(target, moved) TH_LOG("mremap: %s", strerror(errno));
+	self->area = moved;
+	deadline = now_seconds() + WAIT_S;
+	while (!atomic_load(&rr.efaults) && !atomic_load(&rr.done) &&
+	       now_seconds() < deadline)
+		usleep(1000);
+	ASSERT_EQ(1U, atomic_load(&rr.efaults))
+		TH_LOG("the guest ran on after mremap");
+	/* The vCPU thread waits for resume: the slot follows the data. */
+	ASSERT_EQ(0, set_slot(&self->t, MEM_SLOT, 0, MEM_GPA, 0, NULL));
+	ASSERT_EQ(0, set_slot(&self->t, MEM_SLOT, 0, MEM_GPA,
+			      self->area_size, self->area));
+	r = block_get(&self->t, 0, GM_ROUND);
+	atomic_store(&rr.resume, 1);
+	EXPECT_TRUE(wait_round(&rr, r + 3)) TH_LOG("no rounds after the move");
+	last = rounds_stop(_metadata, &rr);
+	TH_LOG("mremap after round %llu, %u EFAULT, %u mismatch(es), last round %llu",
+	       (unsigned long long)r, atomic_load(&rr.efaults), rr.bad,
+	       (unsigned long long)last);
+	EXPECT_EQ(1U, atomic_load(&rr.efaults));
+	EXPECT_EQ(0U, rr.bad) TH_LOG("the guest read %#llx (phase %llu)",
+				    (unsigned long long)rr.bad_value[0],
+				    (unsigned long long)rr.bad_phase[0]);
 	EXPECT_EQ(0ULL, rounds_mismatches(self->area, ROUND_PAGES, last));
 }
 
