@@ -7,8 +7,10 @@
  * help: `hvm-run --help` and `hvm-helper --help` exit 0 and print usage
  *   on stdout, nothing on stderr.
  * bad_invocations: a missing guest file, a malformed --mem size, a guest
- *   larger than guest memory, no guest at all, and hvm-helper without a
- *   ring fd each exit non-zero with exactly one line on stderr.
+ *   larger than guest memory, no guest at all, hvm-helper without a ring
+ *   fd, with --mem-map but no --mem-fd, and given a file that is not a
+ *   sealed memfd as guest RAM each exit non-zero with exactly one line on
+ *   stderr.
  * demo: the demo guest runs to completion with exit status 0 and its
  *   greeting, sent through the helper's UART, appears on stdout.
  * hugetlb: with two 2 MiB hugetlb pages reserved for the test (skipped if
@@ -231,6 +233,15 @@ TEST_F(cli, bad_invocations)
 
 	RUN(&self->r, "hvm-helper");
 	EXPECT_ONE_LINE_FAILURE(&self->r, "helper without a ring");
+
+	RUN(&self->r, "hvm-helper", "--ring-fd", "0", "--mem-map", "0,4096,0");
+	EXPECT_ONE_LINE_FAILURE(&self->r, "helper --mem-map without --mem-fd");
+	/* Its stdin, /dev/null, cannot be sealed: never mapped as RAM. */
+	RUN(&self->r, "hvm-helper", "--ring-fd", "0", "--mem-fd", "0",
+	    "--mem-map", "0,4096,0");
+	EXPECT_ONE_LINE_FAILURE(&self->r, "helper given an unsealed file");
+	EXPECT_NE(NULL, strstr(self->r.err, "sealed"))
+		TH_LOG("stderr: %s", self->r.err);
 }
 
 TEST_F_TIMEOUT(cli, demo, 120)
