@@ -87,8 +87,8 @@ static int setup_vcpu_mode(struct test_vm *t, struct hvm_vcpu_handle *vcpu)
 	return -EINVAL;
 }
 
-int test_vm_create(struct test_vm *t, struct guest_blob guest,
-		   enum guest_mode mode)
+static int vm_create(struct test_vm *t, struct guest_blob guest,
+		     enum guest_mode mode, bool shared)
 {
 	size_t guest_size = guest.end - guest.start;
 	struct hvm_vcpu_handle *vcpu;
@@ -98,6 +98,7 @@ int test_vm_create(struct test_vm *t, struct guest_blob guest,
 	memset(t, 0, sizeof(*t));
 	t->vm.sys_fd = -1;
 	t->vm.vm_fd = -1;
+	t->mem_fd = -1;
 	t->mode = mode;
 	if (guest_size == 0 || guest_size > GUEST_CODE_MAX)
 		return -E2BIG;
@@ -105,8 +106,12 @@ int test_vm_create(struct test_vm *t, struct guest_blob guest,
 	ret = hvm_vm_create(&t->vm);
 	if (ret < 0)
 		return ret;
-	ret = hvm_vm_add_memory(&t->vm, 0, GUEST_RAM_GPA, GUEST_RAM_SIZE, 0,
-				&ram);
+	if (shared)
+		ret = hvm_vm_add_memfd(&t->vm, 0, GUEST_RAM_GPA, GUEST_RAM_SIZE,
+				       0, 0, &ram, &t->mem_fd);
+	else
+		ret = hvm_vm_add_memory(&t->vm, 0, GUEST_RAM_GPA,
+					GUEST_RAM_SIZE, 0, &ram);
 	if (ret < 0)
 		goto fail;
 	t->ram = ram;
@@ -122,6 +127,18 @@ int test_vm_create(struct test_vm *t, struct guest_blob guest,
 fail:
 	test_vm_destroy(t);
 	return ret;
+}
+
+int test_vm_create(struct test_vm *t, struct guest_blob guest,
+		   enum guest_mode mode)
+{
+	return vm_create(t, guest, mode, false);
+}
+
+int test_vm_create_shared(struct test_vm *t, struct guest_blob guest,
+			  enum guest_mode mode)
+{
+	return vm_create(t, guest, mode, true);
 }
 
 int test_vm_add_vcpu(struct test_vm *t, struct hvm_vcpu_handle **out)
@@ -153,6 +170,7 @@ void test_vm_destroy(struct test_vm *t)
 	t->vm.sys_fd = -1;
 	/* The RAM belongs to the VM handle in libhvm; forget our view. */
 	t->ram = NULL;
+	t->mem_fd = -1;
 }
 
 static void *ring_helper_thread(void *arg)

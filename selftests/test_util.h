@@ -41,6 +41,7 @@ struct test_vm {
 	unsigned int nr_vcpus;
 	enum guest_mode mode;
 	uint8_t *ram;		/* host view of slot 0 */
+	int mem_fd;		/* slot 0's memfd (owned by vm), or -1 */
 };
 
 /*
@@ -50,6 +51,12 @@ struct test_vm {
  */
 int test_vm_create(struct test_vm *t, struct guest_blob guest,
 		   enum guest_mode mode);
+/*
+ * The same with slot 0 in a memfd (hvm_vm_add_memfd()) that a helper
+ * process can map: t->mem_fd.
+ */
+int test_vm_create_shared(struct test_vm *t, struct guest_blob guest,
+			  enum guest_mode mode);
 /* Another vCPU (next id) set up like the first one. */
 int test_vm_add_vcpu(struct test_vm *t, struct hvm_vcpu_handle **vcpu);
 /* Closes everything; safe on a zeroed or half-created test_vm. */
