@@ -49,7 +49,7 @@ if [ -z "$parallel" ]; then
 	[ "$(nproc)" -ge 2 ] && parallel=1
 fi
 # The Bochs tests that make the second VMX run, chosen by their time in
-# the Bochs lab (Documentation/testing.rst, "Time"): they balance the two
+# the Bochs lab (Documentation/testing.rst, "Timings"): they balance the two
 # lanes when both vendors run.
 CHECK_VMX_SECOND=${CHECK_VMX_SECOND-decoder_test debugreg_test fuzz_ioctl_test}
 
