@@ -89,7 +89,7 @@ TEST_F_TIMEOUT(bench, one_round, 110)
 {
 	struct row seen[ARRAY_SIZE(rows)] = { 0 };
 	char exe[PATH_MAX], cmd[PATH_MAX + 128], line[512];
-	char name[32], unit[16], h[32], k[32], r[32];
+	char name[32], unit[16], h[32], k[32], r[32], rmin[32];
 	const char *backends = "hvm,kvm";
 	bool kvm = true;
 	int status, b;
@@ -116,8 +116,8 @@ TEST_F_TIMEOUT(bench, one_round, 110)
 		/* Its output, kept as KTAP diagnostics. */
 		printf("# %s", line);
 		if (line[0] == '#' ||
-		    sscanf(line, "%31s %15s %31s %31s %31s", name, unit, h, k,
-			   r) != 5)
+		    sscanf(line, "%31s %15s %31s %31s %31s %31s", name, unit,
+			   h, k, r, rmin) != 6)
 			continue;
 		for (i = 0; i < ARRAY_SIZE(rows); i++) {
 			if (strcmp(name, rows[i]))

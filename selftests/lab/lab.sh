@@ -245,8 +245,9 @@ bench_out=$(sed -n '/@@hvm-lab: test begin hvm-bench/,/@@hvm-lab: test end hvm-b
 	tr -d '\r' | grep -v '@@hvm-lab: ')
 grep '^json {' <<<"$bench_out" | tail -n 1 | sed 's/^json //' \
 	>"$BENCH_OUT/results-$VENDOR.json"
-grep -v '^json {' <<<"$bench_out" | grep -v '^\[ *[0-9]*\.[0-9]*\]' \
-	>"$BENCH_OUT/table-$VENDOR.txt"
+# The table: hvm-bench's header line and rows, not its progress notes.
+grep -v '^json {' <<<"$bench_out" | grep -v '^\[ *[0-9]*\.[0-9]*\]' |
+	grep -v '^# hvm-bench: round' >"$BENCH_OUT/table-$VENDOR.txt"
 [ -s "$BENCH_OUT/results-$VENDOR.json" ] || {
 	rm -f "$BENCH_OUT/results-$VENDOR.json"
 	echo "lab: hvm-bench printed no results"
