@@ -142,6 +142,7 @@ static struct {
 static double values[NR_METRICS][NR_BACKENDS][MAX_ROUNDS];
 static bool amd;
 static bool hvm_was_loaded;
+static bool thp_switched_on;
 static int failures;
 
 static void fail(const char *fmt, ...)
@@ -247,6 +248,52 @@ static int switch_to(int b)
 	return kvm_load_all();
 }
 
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* ---- transparent huge pages ---------------------------------------------- */
+
+#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+
+/*
+ * The kernel turns THP off by default below 512 MiB of RAM, which the
+ * Bochs lab has: first_touch_thp would then measure 4 KiB pages again.
+ * MADV_HUGEPAGE areas get huge pages under "madvise"; the setting is put
+ * back at the end.
+ */
+static void thp_allow(void)
+{
+	char buf[128];
+	FILE *f = fopen(THP_ENABLED, "r");
+
+	if (!f)
+		return;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	if (!strstr(buf, "[never]"))
+		return;
+	if (write_file(THP_ENABLED, "madvise"))
+		note("THP is off and cannot be switched on: first_touch_thp uses 4 KiB pages");
+	else
+		thp_switched_on = true;
+}
+
+static void thp_restore(void)
+{
+	if (thp_switched_on && write_file(THP_ENABLED, "never"))
+		note("could not switch THP off again");
+}
+
 /* ---- memory cgroup ------------------------------------------------------- */
 
 /* cgroup v2 with the memory controller for children of the root. */
@@ -264,18 +311,6 @@ static int cgroup_setup(void)
 	if (fclose(f))
 		return -errno;
 	return 0;
-}
-
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
 }
 
 /* A number from a cgroup file: the whole file, or the line starting key. */
@@ -748,6 +783,7 @@ static void print_json(void)
 	       (unsigned long long)opt.exits);
 	printf("\"swap_modules\":%s,\"thp\":", opt.swap_modules ? "true" : "false");
 	json_string(thp);
+	printf(",\"thp_switched_on\":%s", thp_switched_on ? "true" : "false");
 	printf(",\"loadavg\":");
 	json_string(load);
 	printf(",\"failures\":%d,\"metrics\":[", failures);
@@ -911,10 +947,12 @@ int main(int argc, char **argv)
 	amd = cpu_is_amd();
 	chdir_to_self();
 	hvm_was_loaded = kmod_loaded("hvm");
+	thp_allow();
 	ret = cgroup_setup();
 	if (ret) {
 		fail("no cgroup v2 memory controller at " CGROUP_ROOT ": %s",
 		     strerror(-ret));
+		thp_restore();
 		return 1;
 	}
 	note("%s, %u round(s), %llu MiB touched, %llu exits per row, modules %s",
@@ -944,6 +982,7 @@ int main(int argc, char **argv)
 	print_table();
 	if (opt.json)
 		print_json();
+	thp_restore();
 	if (failures)
 		note("%d failure(s)", failures);
 	return failures ? 1 : 0;
