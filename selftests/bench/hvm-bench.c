@@ -38,8 +38,9 @@
  * notes; every other line is "NAME UNIT HVM KVM RATIO MIN_RATIO": the
  * medians, their ratio and the ratio of the smallest values, '-' for no
  * value), and with --json one more line "json {...}" with every round's
- * values.  The ratio of the minima is there because a busy lab host only
- * ever adds time: the fastest round of each is the one least disturbed.
+ * values.  The ratio of the minima (times only) is there because a busy
+ * lab host only ever adds time: the fastest round of each is the one
+ * least disturbed.
  * Exit status 0 when every run worked, 1 otherwise.
  */
 #include <errno.h>
@@ -697,6 +698,17 @@ static uint64_t iterations(enum metric m)
 	}
 }
 
+/*
+ * Only a time has a least disturbed round; the smallest of a memory
+ * figure is just the noisiest reading.
+ */
+static bool is_time(enum metric m)
+{
+	return m == M_FIRST_TOUCH || m == M_FIRST_TOUCH_THP ||
+	       m == M_EXIT_CPUID || m == M_EXIT_PIO_OUT ||
+	       m == M_EXIT_PIO_IN;
+}
+
 static void print_table(void)
 {
 	struct summary h, k;
@@ -714,7 +726,8 @@ static void print_table(void)
 		putchar(' ');
 		print_number("%8.2f", h.median / k.median, "       -");
 		putchar(' ');
-		print_number("%8.2f", h.min / k.min, "       -");
+		print_number("%8.2f", is_time(m) ? h.min / k.min : NAN,
+			     "       -");
 		putchar('\n');
 	}
 }
@@ -814,7 +827,9 @@ static void print_json(void)
 		printf(",\"ratio\":");
 		print_number("%.3f", s[B_HVM].median / s[B_KVM].median, "null");
 		printf(",\"ratio_of_mins\":");
-		print_number("%.3f", s[B_HVM].min / s[B_KVM].min, "null");
+		print_number("%.3f",
+			     is_time(m) ? s[B_HVM].min / s[B_KVM].min : NAN,
+			     "null");
 		printf("}");
 	}
 	printf("]}\n");
