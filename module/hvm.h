@@ -19,6 +19,7 @@
 #include <asm/fpu/api.h>
 #include <asm/page.h>
 #include "../uapi/linux/hvm.h"
+#include "mmu.h"
 
 struct hvm_vm;
 struct hvm_vcpu;
@@ -88,12 +89,11 @@ struct hvm_backend_ops {
 	int (*vm_init)(struct hvm_vm *vm);
 	void (*vm_destroy)(struct hvm_vm *vm);
 	/*
-	 * Nested page tables.  map: one 4 KiB guest page -> host pfn.
-	 * unmap: drop a range; the core kicks the vCPUs afterwards and
-	 * the backend flushes guest TLBs before the next entry.
+	 * The nested page table format (mmu.c walks the tables); probe
+	 * sets its max_level.  Backends point the hardware at vm->mmu.root
+	 * and flush guest TLBs when vm->tlb_gen moves.
 	 */
-	int (*map_page)(struct hvm_vm *vm, u64 gpa, u64 pfn, bool writable);
-	void (*unmap_range)(struct hvm_vm *vm, u64 gpa, u64 size);
+	struct hvm_pt_format *pt_format;
 
 	int (*vcpu_init)(struct hvm_vcpu *vcpu);
 	void (*vcpu_destroy)(struct hvm_vcpu *vcpu);
@@ -134,16 +134,6 @@ extern const struct hvm_backend_ops hvm_svm_ops;
 extern const struct hvm_backend_ops hvm_vmx_ops;
 extern struct hvm_caps hvm_host_caps;
 
-struct hvm_slot {
-	bool used;
-	u32 flags;
-	u64 gpa;
-	u64 size;
-	unsigned long hva;
-	/* One entry per guest page, filled as the guest touches it. */
-	struct page **pages;
-};
-
 struct hvm_vm {
 	/* Memory lifetime of this struct. */
 	struct kref ref;
@@ -156,12 +146,12 @@ struct hvm_vm {
 	struct mm_struct *mm;		/* creator's mm (mmgrab) */
 	void *arch;			/* backend private */
 
-	/* Slots, nested page table contents and pinned pages. */
-	struct mutex mmu_lock;
-	struct hvm_slot slots[HVM_MAX_SLOTS];
+	/* Slots and nested page tables (mmu.c). */
+	struct hvm_mmu mmu;
 
 	struct mutex lock;		/* vcpus[], cpuid, ring changes */
-	struct hvm_vcpu *vcpus[HVM_MAX_VCPUS];
+	/* Written under lock; vCPUs are freed after an RCU grace period. */
+	struct hvm_vcpu __rcu *vcpus[HVM_MAX_VCPUS];
 	u32 nr_cpuid;
 	struct hvm_cpuid_entry *cpuid;
 
@@ -201,6 +191,8 @@ struct hvm_vcpu {
 	u32 host_pkru;
 
 	struct hvm_exit exit;
+	struct hvm_mmu_cache mmu_cache;
+	struct rcu_head rcu;
 
 	/*
 	 * A read the guest is waiting for.  The emulator runs again from
@@ -285,20 +277,16 @@ void hvm_vm_put(struct hvm_vm *vm);
 void hvm_vm_users_get(struct hvm_vm *vm);
 void hvm_vm_users_drop(struct hvm_vm *vm);
 int hvm_create_vm(void);
-/* Caller holds vm->mmu_lock. */
-int hvm_map_guest_page(struct hvm_vm *vm, struct hvm_slot *slot, u64 gpa);
-struct hvm_slot *hvm_find_slot(struct hvm_vm *vm, u64 gpa);
 /*
  * Read or write guest-physical memory (memory slots only) from the VM's
- * process, in process context without vm->mmu_lock: through the pages the
- * guest uses (pinned here if the guest never touched them).  0, -EFAULT
- * outside the slots, for a write to a read-only slot, or when the process
- * no longer maps a page never pinned.
+ * process, in process context: through the process's mapping of the slot,
+ * which is what the guest sees.  0, or -EFAULT outside the slots, for a
+ * write to a read-only slot, or where the process maps nothing usable.
  */
 int hvm_read_guest_phys(struct hvm_vm *vm, u64 gpa, void *buf, size_t len);
 int hvm_write_guest_phys(struct hvm_vm *vm, u64 gpa, const void *buf,
 			 size_t len);
-/* Caller holds vm->lock. */
+/* Any context that may wait for an IPI (not IRQs off). */
 void hvm_kick_vcpus(struct hvm_vm *vm);
 
 /* vcpu.c */

@@ -174,7 +174,11 @@ long hvm_check_extension(unsigned long ext)
 		return HVM_MAX_CPUID_ENTRIES;
 	case HVM_EXT_GET_CPUID:
 	case HVM_EXT_DEBUGREGS:
+	case HVM_EXT_DIRTY_LOG:
+	case HVM_EXT_MEMORY_STATS:
 		return 1;
+	case HVM_EXT_LARGEST_LEAF:
+		return hvm_mmu_largest_leaf_kib();
 	default:
 		return 0;
 	}

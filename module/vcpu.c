@@ -265,21 +265,11 @@ static int hvm_handle_mmio(struct hvm_vcpu *vcpu)
 
 static int hvm_handle_npf(struct hvm_vcpu *vcpu)
 {
-	struct hvm_vm *vm = vcpu->vm;
-	u64 gpa = vcpu->exit.npf.gpa;
-	struct hvm_slot *slot;
-	int ret;
+	int ret = hvm_mmu_fault(vcpu, vcpu->exit.npf.gpa, vcpu->exit.npf.write);
 
-	mutex_lock(&vm->mmu_lock);
-	slot = hvm_find_slot(vm, gpa);
-	if (slot && !(vcpu->exit.npf.write &&
-		      (slot->flags & HVM_MEM_READONLY))) {
-		ret = hvm_map_guest_page(vm, slot, gpa);
-		mutex_unlock(&vm->mmu_lock);
-		return ret;
-	}
-	mutex_unlock(&vm->mmu_lock);
-	return hvm_handle_mmio(vcpu);
+	if (ret == -ENOENT)
+		return hvm_handle_mmio(vcpu);
+	return ret;
 }
 
 /* ---- CPUID, MSRs, XSETBV --------------------------------------------------- */
@@ -597,7 +587,9 @@ static void hvm_vcpu_free(struct hvm_vcpu *vcpu)
 	hvm_ring_drop_pending(vcpu);
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
 	free_page((unsigned long)vcpu->run);
-	kfree(vcpu);
+	hvm_mmu_cache_free(&vcpu->mmu_cache);
+	/* hvm_kick_vcpus() may still be reading guest_cpu. */
+	kfree_rcu(vcpu, rcu);
 }
 
 static int hvm_vcpu_release(struct inode *inode, struct file *filp)
@@ -606,7 +598,7 @@ static int hvm_vcpu_release(struct inode *inode, struct file *filp)
 	struct hvm_vm *vm = vcpu->vm;
 
 	mutex_lock(&vm->lock);
-	WRITE_ONCE(vm->vcpus[vcpu->id], NULL);
+	RCU_INIT_POINTER(vm->vcpus[vcpu->id], NULL);
 	mutex_unlock(&vm->lock);
 
 	hvm_ops->vcpu_destroy(vcpu);
@@ -653,7 +645,7 @@ int hvm_create_vcpu(struct hvm_vm *vm, u32 id)
 		goto err_free;
 
 	mutex_lock(&vm->lock);
-	if (vm->vcpus[id]) {
+	if (rcu_access_pointer(vm->vcpus[id])) {
 		ret = -EEXIST;
 		goto err_unlock;
 	}
@@ -665,7 +657,7 @@ int hvm_create_vcpu(struct hvm_vm *vm, u32 id)
 		hvm_vm_users_drop(vm);
 		goto err_unlock;
 	}
-	WRITE_ONCE(vm->vcpus[id], vcpu);
+	rcu_assign_pointer(vm->vcpus[id], vcpu);
 	mutex_unlock(&vm->lock);
 	return fd;
 

@@ -201,11 +201,20 @@ TEST_F(sys, check_extension)
 		  HVM_MAX_CPUID_ENTRIES },
 		{ "HVM_EXT_GET_CPUID", HVM_EXT_GET_CPUID, 1 },
 		{ "HVM_EXT_DEBUGREGS", HVM_EXT_DEBUGREGS, 1 },
+		{ "HVM_EXT_DIRTY_LOG", HVM_EXT_DIRTY_LOG, 1 },
+		{ "HVM_EXT_LARGEST_LEAF", HVM_EXT_LARGEST_LEAF, 0 },
+		{ "HVM_EXT_MEMORY_STATS", HVM_EXT_MEMORY_STATS, 1 },
 	};
+	long leaf;
 
 	ASSERT_EQ(0, hvm_get_caps(self->fd, &caps));
 	known[4].value = caps.ring_slots;
 	known[5].value = caps.ring_posted_entries;
+	/* 2 MiB leaves on every CPU the labs emulate; 1 GiB where offered. */
+	leaf = ioctl(self->fd, HVM_CHECK_EXTENSION, HVM_EXT_LARGEST_LEAF);
+	EXPECT_TRUE(leaf == 2048 || leaf == 1024 * 1024)
+		TH_LOG("HVM_EXT_LARGEST_LEAF: %ld KiB", leaf);
+	known[10].value = leaf;
 	ASSERT_EQ(0, hvm_vm_create(&vm));
 	for (i = 0; i < ARRAY_SIZE(known); i++) {
 		EXPECT_EQ(known[i].value, ioctl(self->fd, HVM_CHECK_EXTENSION,

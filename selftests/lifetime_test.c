@@ -21,24 +21,23 @@
  *   (SERVE_REQUESTS port reads) and then stops the VM with a code the
  *   owner sees.
  * munmap_while_running: the host mapping behind a slot is unmapped while
- *   the guest uses it.  What api.rst defines: pages the guest already
- *   touched stay pinned and the guest keeps running on them (its counter
- *   advances by one per exit and every touched page reads back the value
- *   it stored there); a page it had not touched yet cannot be pinned any
- *   more, and HVM_RUN fails with EFAULT (the guest stays on that store);
- *   the slot can then still be deleted, and the retried store becomes
- *   MMIO.
+ *   the guest uses it.  What api.rst defines: the slot is a window onto
+ *   what the process maps now, so the guest's next store to the range
+ *   makes HVM_RUN fail with EFAULT (the guest stays on that store, also
+ *   on a retry); once fresh memory is mapped at the same address the
+ *   guest runs on and its stores land in that memory; with the slot
+ *   deleted the retried store becomes MMIO.
  * munmap_then_map_anew: the guest touches the slot's first page, the
  *   process unmaps the slot's memory and maps fresh memory filled with
  *   LIFETIME_PROBE_HOST at the same address.  The guest, the MMIO emulator
- *   and the page walker all keep using the pinned page: the guest reads
- *   back what it stored, a MOVS from that page to MMIO sends the guest's
- *   value to the device, a MOVS from MMIO to that page lands where the
- *   guest reads it, and the process's fresh memory is left alone.
+ *   and the page walker all use the fresh memory from then on: the guest
+ *   reads the process's value, its store lands there, a MOVS from that
+ *   page to MMIO sends it to the device, a MOVS from MMIO to that page
+ *   lands there too, and the rest of the fresh page is untouched.
  * mremap_while_running: the mapping is moved (mremap to a fixed new
- *   address): the guest keeps running, and its stores to pages it had
- *   touched show up at the new address (the pinned pages moved with the
- *   mapping).
+ *   address): the old address is a hole, so the guest's next store fails
+ *   with EFAULT; the moved memory holds what the guest stored; the slot
+ *   set anew at the new address lets the guest run on there.
  * create_destroy_64_vms: rounds of 64 VMs alive at once (more than the
  *   lab's 16 ASIDs), each run to HLT after touching pages, then destroyed;
  *   kernel memory and MemAvailable compared around BLOCKS blocks, the
@@ -488,11 +487,36 @@ static uint64_t first_word(const uint8_t *page)
 	return __atomic_load_n((const uint64_t *)page, __ATOMIC_RELAXED);
 }
 
+/*
+ * The next guest store into the slot fails HVM_RUN with EFAULT and leaves
+ * the vCPU on that store: at rip, unless rip is 0.  Returns the RIP.
+ */
+static uint64_t expect_efault(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(moving) *self, const char *what,
+			      uint64_t rip)
+{
+	struct hvm_vcpu_handle *vcpu = &self->t.vcpus[0];
+	struct hvm_regs regs = {};
+	int ret = hvm_vcpu_run(vcpu);
+
+	EXPECT_EQ(-EFAULT, ret)
+		TH_LOG("%s: %s, exit %s", what, strerror(-ret),
+		       exit_reason_str(vcpu->run->exit_reason));
+	EXPECT_EQ(0, ioctl(vcpu->fd, HVM_GET_REGS, &regs));
+	if (rip)
+		EXPECT_EQ(rip, regs.rip)
+			TH_LOG("%s: RIP %#llx, the store is at %#llx", what,
+			       (unsigned long long)regs.rip,
+			       (unsigned long long)rip);
+	return regs.rip;
+}
+
 TEST_F_TIMEOUT(moving, munmap_while_running, 30)
 {
 	struct hvm_memory_slot slot = { .slot = 1 };
 	struct hvm_vcpu_handle *vcpu = &self->t.vcpus[0];
-	int ret;
+	void *area = self->area, *fresh;
+	uint64_t rip;
 
 	run_touching(_metadata, self, 5);
 	EXPECT_EQ(self->counter, first_word(self->area));
@@ -500,21 +524,24 @@ TEST_F_TIMEOUT(moving, munmap_while_running, 30)
 
 	ASSERT_EQ(0, munmap(self->area, SLOT_SIZE));
 	self->area = NULL;
+	rip = expect_efault(_metadata, self, "a store to an unmapped slot", 0);
+	expect_efault(_metadata, self, "the same store again", rip);
+
+	fresh = mmap(area, SLOT_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(area, fresh);
+	self->area = fresh;
 	/* Each exit: the next counter value, read back from all 4 pages. */
 	run_touching(_metadata, self, 5);
 	EXPECT_EQ(10ULL, self->counter);
+	EXPECT_EQ(self->counter, first_word(self->area))
+		TH_LOG("the guest's stores did not land in the new memory");
+	EXPECT_EQ(self->counter, first_word(self->area + 3 * 0x1000));
 
-	/* Pages 4-7 were never touched: nothing to pin them from now. */
-	guest_set_param(&self->t, 1, 8);
-	ret = hvm_vcpu_run(vcpu);
-	EXPECT_EQ(-EFAULT, ret)
-		TH_LOG("touching a new page of an unmapped slot: %s, exit %s",
-		       strerror(-ret), exit_reason_str(vcpu->run->exit_reason));
-
-	/* The store that failed is retried; with no slot it is MMIO. */
+	/* With no slot the next store is MMIO. */
 	ASSERT_EQ(0, ioctl(self->t.vm.vm_fd, HVM_SET_MEMORY_SLOT, &slot));
 	RUN_EXPECT(vcpu, HVM_EXIT_MMIO);
-	EXPECT_EQ((uint64_t)LIFETIME_SLOT_GPA + 4 * 0x1000, vcpu->run->io.addr);
+	EXPECT_EQ((uint64_t)LIFETIME_SLOT_GPA, vcpu->run->io.addr);
 	EXPECT_EQ(1, vcpu->run->io.is_write);
 }
 
@@ -551,6 +578,8 @@ TEST_F_TIMEOUT(moving, munmap_then_map_anew, 30)
 	for (i = 0; i < SLOT_SIZE / sizeof(*fresh); i++)
 		fresh[i] = LIFETIME_PROBE_HOST;
 
+	expect_out(_metadata, vcpu, LIFETIME_PROBE_HOST,
+		   "a load from the new memory");
 	expect_out(_metadata, vcpu, LIFETIME_PROBE_GUEST, "store and load");
 
 	RUN_EXPECT(vcpu, HVM_EXIT_MMIO);
@@ -569,13 +598,19 @@ TEST_F_TIMEOUT(moving, munmap_then_map_anew, 30)
 		   "MOVS MMIO->RAM, then a load");
 
 	RUN_EXPECT(vcpu, HVM_EXIT_HLT);
-	EXPECT_EQ((uint32_t)LIFETIME_PROBE_HOST, fresh[LIFETIME_PROBE_MOVS_OUT / 4]);
-	EXPECT_EQ((uint32_t)LIFETIME_PROBE_HOST, fresh[LIFETIME_PROBE_MOVS_IN / 4])
-		TH_LOG("the emulator wrote into the process's new memory");
+	EXPECT_EQ((uint32_t)LIFETIME_PROBE_GUEST, fresh[LIFETIME_PROBE_MOVS_OUT / 4])
+		TH_LOG("the guest's store did not land in the new memory");
+	EXPECT_EQ((uint32_t)LIFETIME_PROBE_DEVICE, fresh[LIFETIME_PROBE_MOVS_IN / 4])
+		TH_LOG("the emulator's store did not land in the new memory");
+	EXPECT_EQ((uint32_t)LIFETIME_PROBE_HOST, fresh[LIFETIME_PROBE_MOVS_IN / 4 + 2])
+		TH_LOG("a word nobody wrote changed");
 }
 
 TEST_F_TIMEOUT(moving, mremap_while_running, 30)
 {
+	struct hvm_memory_slot slot = {
+		.slot = 1, .guest_phys = LIFETIME_SLOT_GPA,
+	};
 	void *target, *moved;
 
 	run_touching(_metadata, self, 5);
@@ -586,11 +621,18 @@ TEST_F_TIMEOUT(moving, mremap_while_running, 30)
 		       MREMAP_MAYMOVE | MREMAP_FIXED, target);
 	ASSERT_EQ(target, moved) TH_LOG("mremap: %s", strerror(errno));
 	self->area = moved;
+	EXPECT_EQ(self->counter, first_word(self->area));
+	expect_efault(_metadata, self, "a store to the slot's old address", 0);
 
+	/* Follow the data: the slot again, at the new address. */
+	ASSERT_EQ(0, ioctl(self->t.vm.vm_fd, HVM_SET_MEMORY_SLOT, &slot));
+	slot.size = SLOT_SIZE;
+	slot.userspace_addr = (uintptr_t)moved;
+	ASSERT_EQ(0, ioctl(self->t.vm.vm_fd, HVM_SET_MEMORY_SLOT, &slot));
 	run_touching(_metadata, self, 5);
 	EXPECT_EQ(self->counter, first_word(self->area));
 	EXPECT_EQ(self->counter, first_word(self->area + 3 * 0x1000));
-	TH_LOG("after mremap the guest's stores show at the new address: counter %llu",
+	TH_LOG("after mremap and a new slot the guest's stores show at the new address: counter %llu",
 	       (unsigned long long)self->counter);
 }
 

@@ -82,6 +82,15 @@ static void svm_unload(void)
 	svm_free_percpu();
 }
 
+struct hvm_pt_format svm_npt_format __ro_after_init = {
+	.present	= _PAGE_PRESENT,
+	.table		= _PAGE_PRESENT | _PAGE_RW | _PAGE_USER,
+	.leaf		= _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED,
+	.writable	= _PAGE_RW | _PAGE_DIRTY,
+	.large		= _PAGE_PSE,
+	.max_level	= 1,
+};
+
 static int svm_probe(struct hvm_caps *caps)
 {
 	u64 vm_cr, efer;
@@ -112,6 +121,8 @@ static int svm_probe(struct hvm_caps *caps)
 		return -ENODEV;
 	}
 	caps->nr_asids = svm_nr_asids;
+	/* NPT leaves follow the host's page sizes (APM vol. 2 15.25.5). */
+	svm_npt_format.max_level = boot_cpu_has(X86_FEATURE_GBPAGES) ? 3 : 2;
 	caps->features = HVM_CAP_NESTED_PAGING;
 	if (boot_cpu_has(X86_FEATURE_NRIPS))
 		caps->features |= HVM_CAP_NRIP_SAVE;
@@ -188,31 +199,16 @@ static void svm_cpu_disable(void)
 
 /* ---- VMs ------------------------------------------------------------------ */
 
+/* The core owns the nested page tables: nothing per VM here. */
 static int svm_vm_init(struct hvm_vm *vm)
 {
-	struct svm_vm *svm = kzalloc(sizeof(*svm), GFP_KERNEL_ACCOUNT);
-	int ret;
-
-	if (!svm)
-		return -ENOMEM;
-	vm->arch = svm;
-	ret = svm_npt_init(vm);
-	if (ret) {
-		kfree(svm);
-		vm->arch = NULL;
-	}
-	return ret;
+	return 0;
 }
 
 static void svm_vm_destroy(struct hvm_vm *vm)
 {
 	int cpu;
 
-	if (!vm->arch)
-		return;
-	svm_npt_destroy(vm);
-	kfree(vm->arch);
-	vm->arch = NULL;
 	/* A later VM at the same address must still get its IBPB. */
 	for_each_possible_cpu(cpu)
 		cmpxchg(&per_cpu_ptr(&svm_cpus, cpu)->last_vm, vm, NULL);
@@ -291,7 +287,6 @@ static void svm_set_intercepts(struct vmcb_control_area *ctl)
 
 static int svm_vcpu_init(struct hvm_vcpu *vcpu)
 {
-	struct svm_vm *svm_vm = vcpu->vm->arch;
 	struct vmcb_control_area *ctl;
 	struct svm_vcpu *svm;
 
@@ -312,7 +307,7 @@ static int svm_vcpu_init(struct hvm_vcpu *vcpu)
 	ctl->iopm_base_pa = __pa(svm_iopm);
 	ctl->msrpm_base_pa = __pa(svm_msrpm);
 	ctl->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
-	ctl->nested_cr3 = __pa(svm_vm->npt_root);
+	ctl->nested_cr3 = __pa(vcpu->vm->mmu.root);
 	svm_reset_state(vcpu);
 	return 0;
 }
@@ -908,8 +903,7 @@ const struct hvm_backend_ops hvm_svm_ops = {
 	.cpu_disable		= svm_cpu_disable,
 	.vm_init		= svm_vm_init,
 	.vm_destroy		= svm_vm_destroy,
-	.map_page		= svm_npt_map_page,
-	.unmap_range		= svm_npt_unmap_range,
+	.pt_format		= &svm_npt_format,
 	.vcpu_init		= svm_vcpu_init,
 	.vcpu_destroy		= svm_vcpu_destroy,
 	.vcpu_run		= svm_vcpu_run,

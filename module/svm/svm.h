@@ -6,10 +6,6 @@
 #include <asm/svm.h>
 #include "../hvm.h"
 
-struct svm_vm {
-	u64 *npt_root;		/* PML4 of the nested page tables */
-};
-
 struct svm_vcpu {
 	struct vmcb *vmcb;
 	u64 vmcb_pa;
@@ -27,11 +23,12 @@ struct svm_vcpu {
 	struct vmcb_save_area entry_save;
 };
 
-/* svm_npt.c: caller holds vm->mmu_lock. */
-int svm_npt_init(struct hvm_vm *vm);
-void svm_npt_destroy(struct hvm_vm *vm);
-int svm_npt_map_page(struct hvm_vm *vm, u64 gpa, u64 pfn, bool writable);
-void svm_npt_unmap_range(struct hvm_vm *vm, u64 gpa, u64 size);
+/*
+ * NPT entries are long-mode page-table entries; every guest access is a
+ * user access to the nested walk, so every level carries U/S.  Leaves
+ * are made accessed and (writable ones) dirty: the CPU never writes them.
+ */
+extern struct hvm_pt_format svm_npt_format;
 
 /* svm_entry.S: VMLOAD/VMRUN/VMSAVE with guest GPRs from gprs[]. */
 void hvm_svm_vmrun(u64 vmcb_pa, u64 *gprs, u64 host_save_pa);

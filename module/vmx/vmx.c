@@ -21,6 +21,7 @@
 #include <asm/processor.h>
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
+#include <asm/mtrr.h>
 #include <asm/desc.h>
 #include <asm/nospec-branch.h>
 #include <asm/special_insns.h>
@@ -86,6 +87,19 @@ static int vmx_adjust_controls(u32 msr, u32 want, const char *what, u32 *out)
 	return 0;
 }
 
+/* Bit 7 of an EPT PDE or PDPTE: it maps a page (SDM vol. 3C 29.3.2). */
+#define EPT_LARGE		BIT_ULL(7)
+
+struct hvm_pt_format vmx_ept_format __ro_after_init = {
+	.present	= VMX_EPT_RWX_MASK,
+	.table		= VMX_EPT_RWX_MASK,
+	.leaf		= VMX_EPT_READABLE_MASK | VMX_EPT_EXECUTABLE_MASK |
+			  (MTRR_TYPE_WRBACK << VMX_EPT_MT_EPTE_SHIFT),
+	.writable	= VMX_EPT_WRITABLE_MASK,
+	.large		= EPT_LARGE,
+	.max_level	= 1,
+};
+
 static int vmx_read_config(void)
 {
 	u32 msr_pin = MSR_IA32_VMX_PINBASED_CTLS;
@@ -141,6 +155,11 @@ static int vmx_read_config(void)
 		pr_err("CPU's VPID lacks INVVPID\n");
 		return -ENODEV;
 	}
+	vmx_ept_format.max_level = 1;
+	if (ept_vpid & VMX_EPT_2MB_PAGE_BIT)
+		vmx_ept_format.max_level = 2;
+	if (ept_vpid & VMX_EPT_1GB_PAGE_BIT)
+		vmx_ept_format.max_level = 3;
 	vmx_cfg.invept_single = ept_vpid & VMX_EPT_EXTENT_CONTEXT_BIT;
 	vmx_cfg.invvpid_single = (ept_vpid >> 32) &
 				 VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT;
@@ -385,17 +404,12 @@ static void vmx_cpu_disable(void)
 static int vmx_vm_init(struct hvm_vm *vm)
 {
 	struct vmx_vm *vmx = kzalloc(sizeof(*vmx), GFP_KERNEL_ACCOUNT);
-	int ret;
 
 	if (!vmx)
 		return -ENOMEM;
 	vm->arch = vmx;
-	ret = vmx_ept_init(vm);
-	if (ret) {
-		kfree(vmx);
-		vm->arch = NULL;
-	}
-	return ret;
+	vmx->eptp = __pa(vm->mmu.root) | VMX_EPTP_MT_WB | VMX_EPTP_PWL_4;
+	return 0;
 }
 
 static void vmx_vm_destroy(struct hvm_vm *vm)
@@ -404,7 +418,6 @@ static void vmx_vm_destroy(struct hvm_vm *vm)
 
 	if (!vm->arch)
 		return;
-	vmx_ept_destroy(vm);
 	kfree(vm->arch);
 	vm->arch = NULL;
 	/* A later VM at the same address must still get its IBPB. */
@@ -1047,8 +1060,7 @@ const struct hvm_backend_ops hvm_vmx_ops = {
 	.cpu_disable		= vmx_cpu_disable,
 	.vm_init		= vmx_vm_init,
 	.vm_destroy		= vmx_vm_destroy,
-	.map_page		= vmx_ept_map_page,
-	.unmap_range		= vmx_ept_unmap_range,
+	.pt_format		= &vmx_ept_format,
 	.vcpu_init		= vmx_vcpu_init,
 	.vcpu_destroy		= vmx_vcpu_destroy,
 	.vcpu_run		= vmx_vcpu_run,

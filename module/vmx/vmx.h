@@ -10,7 +10,6 @@
 #include "../hvm.h"
 
 struct vmx_vm {
-	u64 *ept_root;		/* PML4 of the extended page tables */
 	u64 eptp;
 };
 
@@ -106,11 +105,13 @@ int vmx_set_sregs(struct hvm_vcpu *vcpu, const struct hvm_sregs *sregs);
 int vmx_get_msr(struct hvm_vcpu *vcpu, u32 index, u64 *data);
 int vmx_set_msr(struct hvm_vcpu *vcpu, u32 index, u64 data);
 
-/* vmx_ept.c: caller holds vm->mmu_lock. */
-int vmx_ept_init(struct hvm_vm *vm);
-void vmx_ept_destroy(struct hvm_vm *vm);
-int vmx_ept_map_page(struct hvm_vm *vm, u64 gpa, u64 pfn, bool writable);
-void vmx_ept_unmap_range(struct hvm_vm *vm, u64 gpa, u64 size);
+/*
+ * EPT entries (SDM vol. 3C 29.3): present when any of R/W/X is set,
+ * non-leaf entries grant all and the leaf decides; leaves carry memory
+ * type WB and let the guest's PAT combine with it.  Accessed/dirty flags
+ * are off in the EPTP, so the CPU never writes to these tables.
+ */
+extern struct hvm_pt_format vmx_ept_format;
 
 /*
  * vmx_entry.S: load guest GPRs from gprs[], VMLAUNCH (launched false) or

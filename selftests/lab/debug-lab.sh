@@ -72,7 +72,7 @@ export KVER=$DEBUG_KVER
 export HVM_KO=$src/module/hvm.ko
 export LAB_KERNEL=$DEBUG_BZIMAGE
 export LAB_MODULES=$DEBUG_MODULES
-export LAB_KERNEL_ARGS="kmemleak=on ${LAB_KERNEL_ARGS:-}"
+export LAB_KERNEL_ARGS="kmemleak=on page_poison=1 ${LAB_KERNEL_ARGS:-}"
 export LAB_TEST_TIMEOUT=${LAB_TEST_TIMEOUT:-300}
 export LAB_TIMEOUT=${LAB_TIMEOUT:-3600}
 # KASAN's shadow is an eighth of memory; kmemleak keeps its own metadata.

@@ -32,6 +32,11 @@ LAB_ACCEL=${LAB_ACCEL:-tcg,thread=single}
 # Documentation/testing.rst has the measurements.
 LAB_KERNEL_FORMAT=${LAB_KERNEL_FORMAT:-vmlinux}
 LAB_MEM=${LAB_MEM:-1024}
+# Two NUMA nodes, so that guest_memory_test can migrate guest pages while
+# the guest runs: node 0 has both CPUs and LAB_MEM - LAB_NODE1_MEM MiB,
+# node 1 only memory (LAB_NODE1_MEM MiB).  The total stays LAB_MEM;
+# LAB_NODE1_MEM=0 boots one node.
+LAB_NODE1_MEM=${LAB_NODE1_MEM:-256}
 
 # Print the path of the uncompressed kernel, extracting it once from the
 # bzImage.  The header fields are from Documentation/x86/boot.rst: the
@@ -108,14 +113,20 @@ lab_vendor_prepare() {
 # for.  lab_vendor_status turns that process's exit code into LAB_END.
 lab_vendor_boot() {
 	local initramfs=$1 console=$2 limit=$3
-	local -a extra
+	local -a extra numa=()
 	read -r -a extra <<<"${LAB_QEMU_ARGS:-}"
+	if [ "$LAB_NODE1_MEM" -gt 0 ] && [ "$LAB_NODE1_MEM" -lt "$LAB_MEM" ]; then
+		numa=(-object "memory-backend-ram,id=ram0,size=$((LAB_MEM - LAB_NODE1_MEM))M"
+		      -object "memory-backend-ram,id=ram1,size=${LAB_NODE1_MEM}M"
+		      -numa node,nodeid=0,cpus=0-1,memdev=ram0
+		      -numa node,nodeid=1,memdev=ram1)
+	fi
 	rm -f "$console"
 	# -nodefaults: no VGA, no NIC (and so no option ROM to find), no
 	# floppy or CD; the only device we add is the exit port.
 	timeout -k 10 "$limit" "$LAB_QEMU" \
 		-nodefaults -no-user-config -accel "$LAB_ACCEL" -cpu "$LAB_CPU" \
-		-smp 2 -m "$LAB_MEM" -display none -monitor none \
+		-smp 2 -m "$LAB_MEM" "${numa[@]}" -display none -monitor none \
 		-serial "file:$console" -no-reboot \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-qmp "unix:$LAB_TMP_DIR/qmp.sock,server=on,wait=off" \
