@@ -56,7 +56,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -69,7 +68,6 @@
 DECLARE_GUEST(bench_guest);
 
 #define MAX_ROUNDS	99
-#define CGROUP_ROOT	"/sys/fs/cgroup"
 #define MIB		(1024.0 * 1024.0)
 #define HUGE_2M		(2UL << 20)
 
@@ -237,7 +235,7 @@ static int hvm_load(void)
 	return 0;
 }
 
-/* Leaves only the hypervisor of backend b loaded (with --swap-modules). */
+/* Leaves only the hypervisor of backend b loaded (hvm too with --keep-hvm). */
 static int switch_to(int b)
 {
 	if (b == B_HVM) {
@@ -247,18 +245,6 @@ static int switch_to(int b)
 	if (opt.swap_modules && hvm_unload())
 		return -EBUSY;
 	return kvm_load_all();
-}
-
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
 }
 
 /* ---- transparent huge pages ---------------------------------------------- */
@@ -273,17 +259,9 @@ static int write_file(const char *path, const char *text)
  */
 static void thp_allow(void)
 {
-	char buf[128];
-	FILE *f = fopen(THP_ENABLED, "r");
-
-	if (!f)
+	if (!sysfs_has_word(THP_ENABLED, "[never]"))
 		return;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	if (!strstr(buf, "[never]"))
-		return;
-	if (write_file(THP_ENABLED, "madvise"))
+	if (sysfs_write(THP_ENABLED, "madvise"))
 		note("THP is off and cannot be switched on: first_touch_thp uses 4 KiB pages");
 	else
 		thp_switched_on = true;
@@ -291,46 +269,25 @@ static void thp_allow(void)
 
 static void thp_restore(void)
 {
-	if (thp_switched_on && write_file(THP_ENABLED, "never"))
+	if (thp_switched_on && sysfs_write(THP_ENABLED, "never"))
 		note("could not switch THP off again");
 }
 
 /* ---- memory cgroup ------------------------------------------------------- */
 
-/* cgroup v2 with the memory controller for children of the root. */
-static int cgroup_setup(void)
+/* The value of key in the cgroup's memory.stat, -1 if it has none. */
+static long memcg_stat(const char *dir, const char *key)
 {
-	FILE *f;
-
-	if (access(CGROUP_ROOT "/cgroup.controllers", F_OK) &&
-	    mount("cgroup2", CGROUP_ROOT, "cgroup2", 0, NULL))
-		return -errno;
-	f = fopen(CGROUP_ROOT "/cgroup.subtree_control", "w");
-	if (!f)
-		return -errno;
-	fputs("+memory", f);
-	if (fclose(f))
-		return -errno;
-	return 0;
-}
-
-/* A number from a cgroup file: the whole file, or the line starting key. */
-static long cgroup_read(const char *dir, const char *file, const char *key)
-{
-	char path[PATH_MAX], line[256];
+	char path[PATH_MAX + 16], line[256];
+	size_t len = strlen(key);
 	long value = -1, v;
-	size_t len = key ? strlen(key) : 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	snprintf(path, sizeof(path), "%s/memory.stat", dir);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		if (!key) {
-			value = atol(line);
-			break;
-		}
 		if (!strncmp(line, key, len) && line[len] == ' ' &&
 		    sscanf(line + len, "%ld", &v) == 1) {
 			value = v;
@@ -454,7 +411,7 @@ static void child_main(const struct bench_backend *be, bool huge,
 	char go;
 	int ret;
 
-	ret = write_file("cgroup.procs", "0");
+	ret = sysfs_write("cgroup.procs", "0");
 	if (ret)
 		child_fail(report_fd, &r, ret, "joining the memory cgroup");
 	CPU_ZERO(&cpus);
@@ -600,8 +557,8 @@ static void measure(int b, unsigned int round, bool huge, bool exits)
 		if (kmem_read(&during))
 			fail("reading /proc/meminfo");
 		sec_during = sec_pagetables_kb();
-		cur = cgroup_read(cg, "memory.current", NULL);
-		kern = cgroup_read(cg, "memory.stat", "kernel");
+		cur = memcg_current(cg);
+		kern = memcg_stat(cg, "kernel");
 		values[huge ? M_FIRST_TOUCH_THP : M_FIRST_TOUCH][b][round] =
 			r.touch_us / opt.touch_mib;
 		values[huge ? M_KMEM_THP : M_KMEM][b][round] =
@@ -965,7 +922,7 @@ int main(int argc, char **argv)
 	chdir_to_self();
 	hvm_was_loaded = kmod_loaded("hvm");
 	thp_allow();
-	ret = cgroup_setup();
+	ret = memcg_available();
 	if (ret) {
 		fail("no cgroup v2 memory controller at " CGROUP_ROOT ": %s",
 		     strerror(-ret));
