@@ -34,12 +34,12 @@
 #define TOUCH_MIB	4
 
 static const char *const rows[] = {
-	"first_touch", "first_touch_thp", "kmem_per_vm", "kmem_per_vm_thp",
-	"memcg_kernel", "memcg_current", "exit_cpuid", "exit_pio_out",
-	"exit_pio_in",
+	"first_touch", "first_touch_thp", "first_touch_memfd", "kmem_per_vm",
+	"kmem_per_vm_thp", "memcg_kernel", "memcg_current", "exit_cpuid",
+	"exit_pio_out", "exit_pio_in",
 };
 
-enum { ROW_MEMCG_KERNEL = 4, ROW_MEMCG_CURRENT = 5 };
+enum { ROW_MEMCG_KERNEL = 5, ROW_MEMCG_CURRENT = 6 };
 
 struct row {
 	bool seen;

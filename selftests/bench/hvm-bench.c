@@ -16,6 +16,8 @@
  *   first_touch       us per MiB for the guest's first write to each 4 KiB
  *                     page of the area, host memory without huge pages
  *   first_touch_thp   the same with transparent huge pages asked for
+ *   first_touch_memfd the same on the memory hvm-run gives a guest: a
+ *                     memfd mapped shared (libhvm's hvm_memfd_alloc())
  *   kmem_per_vm       kB: Slab + PageTables + VmallocUsed + KernelStack of
  *                     /proc/meminfo with the VM alive and its area touched,
  *                     minus the same before the child was created
@@ -74,6 +76,7 @@ DECLARE_GUEST(bench_guest);
 enum metric {
 	M_FIRST_TOUCH,
 	M_FIRST_TOUCH_THP,
+	M_FIRST_TOUCH_MEMFD,
 	M_KMEM,
 	M_KMEM_THP,
 	M_SEC_PT,
@@ -94,6 +97,8 @@ static const struct {
 		"guest's first write to each 4 KiB page, no huge pages" },
 	[M_FIRST_TOUCH_THP] = { "first_touch_thp", "us/MiB",
 		"the same, host memory with MADV_HUGEPAGE" },
+	[M_FIRST_TOUCH_MEMFD] = { "first_touch_memfd", "us/MiB",
+		"the same, guest RAM from hvm_memfd_alloc() (MAP_SHARED)" },
 	[M_KMEM] = { "kmem_per_vm", "kB",
 		"Slab+PageTables+VmallocUsed+KernelStack delta, VM alive" },
 	[M_KMEM_THP] = { "kmem_per_vm_thp", "kB",
@@ -113,6 +118,13 @@ static const struct {
 };
 
 enum { B_HVM, B_KVM, NR_BACKENDS };
+
+/* The guest memory of one measurement. */
+enum variant {
+	V_ANON,		/* anonymous, MADV_NOHUGEPAGE; also kmem and exits */
+	V_THP,		/* anonymous, MADV_HUGEPAGE */
+	V_MEMFD,	/* hvm_memfd_alloc(): what hvm-run uses */
+};
 static const struct bench_backend *const backends[NR_BACKENDS] = {
 	[B_HVM] = &bench_hvm,
 	[B_KVM] = &bench_kvm,
@@ -394,7 +406,7 @@ static int run_phase(const struct bench_backend *be, struct bench_vm *vm,
  * reads the memory figures while the VM is alive), wait for its go, then
  * time the exit phases when asked.
  */
-static void child_main(const struct bench_backend *be, bool huge,
+static void child_main(const struct bench_backend *be, enum variant v,
 		       bool exits, int report_fd, int go_fd)
 {
 	uint64_t touch_size = opt.touch_mib << 20;
@@ -424,7 +436,16 @@ static void child_main(const struct bench_backend *be, bool huge,
 	low.host = alloc_area(low.size, false);
 	touch.gpa = BENCH_TOUCH_GPA;
 	touch.size = touch_size;
-	touch.host = alloc_area(touch.size, huge);
+	if (v == V_MEMFD) {
+		int fd;
+
+		ret = hvm_memfd_alloc(touch.size, 0, &fd, &touch.host);
+		if (ret)
+			child_fail(report_fd, &r, ret, "hvm_memfd_alloc: %s",
+				   strerror(-ret));
+	} else {
+		touch.host = alloc_area(touch.size, v == V_THP);
+	}
 	if (!low.host || !touch.host)
 		child_fail(report_fd, &r, -ENOMEM, "guest memory");
 	memcpy((uint8_t *)low.host + GUEST_CODE_GPA, bench_guest_start,
@@ -508,10 +529,10 @@ static bool read_report(int fd, struct child_report *r)
 }
 
 /*
- * One measurement of backend b in round `round`: huge selects the huge
- * page run, exits the exit phases.  Fills values[][b][round].
+ * One measurement of backend b in round `round` on the memory of variant
+ * v; exits adds the exit phases.  Fills values[][b][round].
  */
-static void measure(int b, unsigned int round, bool huge, bool exits)
+static void measure(int b, unsigned int round, enum variant v, bool exits)
 {
 	const struct bench_backend *be = backends[b];
 	struct kmem_figures before, during;
@@ -523,7 +544,7 @@ static void measure(int b, unsigned int round, bool huge, bool exits)
 	pid_t pid;
 
 	snprintf(cg, sizeof(cg), CGROUP_ROOT "/hvm-bench-%d-%u-%d%d",
-		 (int)getpid(), round, b, huge);
+		 (int)getpid(), round, b, v);
 	if (mkdir(cg, 0755) && errno != EEXIST) {
 		fail("%s round %u: mkdir %s: %s", be->name, round, cg,
 		     strerror(errno));
@@ -543,7 +564,7 @@ static void measure(int b, unsigned int round, bool huge, bool exits)
 		close(go[1]);
 		if (chdir(cg))
 			_exit(2);
-		child_main(be, huge, exits, report[1], go[0]);
+		child_main(be, v, exits, report[1], go[0]);
 	}
 	close(report[1]);
 	close(go[0]);
@@ -559,11 +580,14 @@ static void measure(int b, unsigned int round, bool huge, bool exits)
 		sec_during = sec_pagetables_kb();
 		cur = memcg_current(cg);
 		kern = memcg_stat(cg, "kernel");
-		values[huge ? M_FIRST_TOUCH_THP : M_FIRST_TOUCH][b][round] =
-			r.touch_us / opt.touch_mib;
-		values[huge ? M_KMEM_THP : M_KMEM][b][round] =
-			kmem_kernel_kb(&during) - kmem_kernel_kb(&before);
-		if (!huge) {
+		values[v == V_THP ? M_FIRST_TOUCH_THP :
+		       v == V_MEMFD ? M_FIRST_TOUCH_MEMFD :
+		       M_FIRST_TOUCH][b][round] = r.touch_us / opt.touch_mib;
+		if (v != V_MEMFD)
+			values[v == V_THP ? M_KMEM_THP : M_KMEM][b][round] =
+				kmem_kernel_kb(&during) -
+				kmem_kernel_kb(&before);
+		if (v == V_ANON) {
 			values[M_SEC_PT][b][round] =
 				sec_before < 0 || sec_during < 0 ? NAN :
 				sec_during - sec_before;
@@ -581,7 +605,8 @@ static void measure(int b, unsigned int round, bool huge, bool exits)
 		     be->name, round);
 	else if (r.error)
 		fail("%s round %u%s: %s", be->name, round,
-		     huge ? " (huge pages)" : "", r.msg);
+		     v == V_THP ? " (huge pages)" : v == V_MEMFD ? " (memfd)" :
+		     "", r.msg);
 	else if (exits) {
 		values[M_EXIT_CPUID][b][round] = r.exit_us[0];
 		values[M_EXIT_PIO_OUT][b][round] = r.exit_us[1];
@@ -645,6 +670,7 @@ static uint64_t iterations(enum metric m)
 	switch (m) {
 	case M_FIRST_TOUCH:
 	case M_FIRST_TOUCH_THP:
+	case M_FIRST_TOUCH_MEMFD:
 		return (opt.touch_mib << 20) / 4096;
 	case M_EXIT_CPUID:
 	case M_EXIT_PIO_OUT:
@@ -662,6 +688,7 @@ static uint64_t iterations(enum metric m)
 static bool is_time(enum metric m)
 {
 	return m == M_FIRST_TOUCH || m == M_FIRST_TOUCH_THP ||
+	       m == M_FIRST_TOUCH_MEMFD ||
 	       m == M_EXIT_CPUID || m == M_EXIT_PIO_OUT ||
 	       m == M_EXIT_PIO_IN;
 }
@@ -944,8 +971,9 @@ int main(int argc, char **argv)
 			note("round %u: %s", round + 1, backends[b]->name);
 			if (switch_to(b))
 				continue;
-			measure(b, round, false, true);
-			measure(b, round, true, false);
+			measure(b, round, V_ANON, true);
+			measure(b, round, V_THP, false);
+			measure(b, round, V_MEMFD, false);
 		}
 	}
 
