@@ -120,12 +120,12 @@ done
 		cell[$1, nlabs] = sprintf("%10s %10s %7s", $3, $4, $5)
 	}
 	END {
-		printf "%-16s %-7s", "metric", "unit"
+		printf "%-18s %-7s", "metric", "unit"
 		for (l = 1; l <= nlabs; l++)
 			printf "  %-30s", lab[l] ": hvm, kvm, hvm/kvm"
 		printf "\n"
 		for (r = 1; r <= nrows; r++) {
-			printf "%-16s %-7s", order[r], unit[order[r]]
+			printf "%-18s %-7s", order[r], unit[order[r]]
 			for (l = 1; l <= nlabs; l++)
 				printf "  %-30s", ((order[r], l) in cell) ? cell[order[r], l] : "-"
 			printf "\n"
