@@ -270,7 +270,7 @@ static int serve_sync(void *opaque, struct hvm_ring_slot *slot)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: hvm-helper --ring-fd N [--ready-fd N] [--verbose]\n"
+		"Usage: hvm-helper --ring-fd N [--ready-fd N] [--poll-ns N] [--verbose]\n"
 		"\n"
 		"Device model for one hvm VM, normally started by hvm-run.  It\n"
 		"serves the VM's I/O ring (an fd inherited from the parent):\n"
@@ -283,6 +283,8 @@ static void usage(FILE *out)
 		"  --ring-fd N    the ring fd (from HVM_CREATE_RING)\n"
 		"  --ready-fd N   write one byte to fd N, then close it, once\n"
 		"                 the ring is set up\n"
+		"  --poll-ns N    spin at most N ns for the next request before\n"
+		"                 sleeping (adaptive; default 50000, 0: never)\n"
 		"  --verbose      log accesses to unhandled devices on stderr\n"
 		"  --help         this text\n"
 		"\n"
@@ -307,12 +309,13 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 		{ "ring-fd", required_argument, NULL, 'r' },
 		{ "ready-fd", required_argument, NULL, 'R' },
+		{ "poll-ns", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct helper h;
-	int ring_fd = -1, ready_fd = -1, opt, ret;
+	int ring_fd = -1, ready_fd = -1, poll_ns = -1, opt, ret;
 
 	/* Our own one-line messages instead of getopt's. */
 	opterr = 0;
@@ -328,6 +331,14 @@ int main(int argc, char **argv)
 		case 'R':
 			if (!parse_fd(optarg, &ready_fd)) {
 				fprintf(stderr, "hvm-helper: invalid --ready-fd '%s'\n",
+					optarg);
+				return 1;
+			}
+			break;
+		case 'p':
+			/* parse_fd() is a parser of non-negative ints. */
+			if (!parse_fd(optarg, &poll_ns)) {
+				fprintf(stderr, "hvm-helper: invalid --poll-ns '%s'\n",
 					optarg);
 				return 1;
 			}
@@ -361,6 +372,8 @@ int main(int argc, char **argv)
 			ring_fd, strerror(-ret));
 		return 1;
 	}
+	if (poll_ns >= 0)
+		h.ring.poll_max_ns = (uint64_t)poll_ns;
 	/* THR writes do not need an answer: let the vCPU run on. */
 	ret = hvm_ring_add_posted(&h.ring, HVM_IO_PIO, COM1_BASE, 1);
 	if (ret) {
