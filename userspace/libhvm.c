@@ -423,6 +423,7 @@ int hvm_ring_map(int ring_fd, struct hvm_ring_map *ring)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	struct hvm_ring_header *hdr;
+	const char *env;
 	size_t size;
 	void *mem;
 
@@ -455,6 +456,14 @@ int hvm_ring_map(int ring_fd, struct hvm_ring_map *ring)
 	ring->size = size;
 	ring->poll_ns = 0;
 	ring->poll_max_ns = HVM_RING_POLL_MAX_NS;
+	env = getenv("HVM_RING_POLL_MAX_NS");
+	if (env && *env) {
+		char *end;
+		unsigned long long v = strtoull(env, &end, 10);
+
+		if (!*end)
+			ring->poll_max_ns = v;
+	}
 	return 0;
 }
 

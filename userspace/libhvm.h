@@ -39,7 +39,8 @@ struct hvm_ring_map {
 	 * Adaptive polling in hvm_ring_serve(): before sleeping in poll() the
 	 * helper spins on the shared page for poll_ns (yielding the CPU now
 	 * and then, for a vCPU that shares it), at most poll_max_ns.
-	 * hvm_ring_map() sets poll_max_ns to HVM_RING_POLL_MAX_NS; 0 switches
+	 * hvm_ring_map() sets poll_max_ns to HVM_RING_POLL_MAX_NS, or to the
+	 * environment's HVM_RING_POLL_MAX_NS (decimal ns); 0 switches
 	 * polling off.  poll_ns adapts like the kernel's (architecture.rst).
 	 */
 	uint64_t poll_ns;
