@@ -381,7 +381,7 @@ static long sec_pagetables_kb(void)
 
 struct child_report {
 	int error;		/* 0, or -errno with msg */
-	char msg[200];
+	char msg[256];
 	double touch_us;
 	double exit_us[3];	/* cpuid, pio out, pio in */
 	double ring_us[BENCH_RING_PHASES];	/* M_RING_IN_SAME ... */
@@ -424,10 +424,10 @@ static void *alloc_area(uint64_t size, bool huge)
 
 /*
  * Runs the guest until it ends a phase (OUT to BENCH_PORT_DONE); exits to
- * BENCH_PORT_IO are counted in *io.  0, or a message in r.
+ * BENCH_PORT_IO are counted in *io.  0, or -errno with the reason in why.
  */
 static int run_phase(const struct bench_backend *be, struct bench_vm *vm,
-		     uint64_t *io, struct child_report *r)
+		     uint64_t *io, char *why, size_t size)
 {
 	struct bench_exit e;
 	int ret;
@@ -436,9 +436,7 @@ static int run_phase(const struct bench_backend *be, struct bench_vm *vm,
 		memset(&e, 0, sizeof(e));
 		ret = be->run(vm, &e);
 		if (ret) {
-			r->error = ret;
-			snprintf(r->msg, sizeof(r->msg), "run: %s",
-				 strerror(-ret));
+			snprintf(why, size, "run: %s", strerror(-ret));
 			return ret;
 		}
 		if (e.kind == BENCH_EXIT_PIO && e.port == BENCH_PORT_DONE)
@@ -447,8 +445,7 @@ static int run_phase(const struct bench_backend *be, struct bench_vm *vm,
 			(*io)++;
 			continue;
 		}
-		r->error = -EPROTO;
-		snprintf(r->msg, sizeof(r->msg), "unexpected exit: %s",
+		snprintf(why, size, "unexpected exit: %s",
 			 e.kind == BENCH_EXIT_HLT ? "HLT" :
 			 e.kind == BENCH_EXIT_PIO ? "PIO to another port" :
 			 e.desc);
@@ -497,20 +494,22 @@ static void child_main(const struct bench_backend *be, bool huge,
 		       bool exits, int report_fd, int go_fd)
 {
 	uint64_t touch_size = opt.touch_mib << 20;
-	uint64_t pages = touch_size / 4096, io = 0, want_io[3], i;
+	uint64_t pages = touch_size / 4096, io = 0, port_exits[3], i;
 	size_t code_size = bench_guest_end - bench_guest_start;
 	struct child_report r = { 0 };
 	struct bench_mem low, touch;
 	struct bench_vm *vm = NULL;
 	const char *desc = "";
 	uint64_t params[3];
+	char why[192];
 	double t0;
 	cpu_set_t cpus;
 	char go;
 	int ret;
 
-	if (write_file("cgroup.procs", "0"))
-		child_fail(report_fd, &r, -errno, "joining the memory cgroup");
+	ret = write_file("cgroup.procs", "0");
+	if (ret)
+		child_fail(report_fd, &r, ret, "joining the memory cgroup");
 	CPU_ZERO(&cpus);
 	CPU_SET(opt.cpu, &cpus);
 	if (sched_setaffinity(0, sizeof(cpus), &cpus))
@@ -534,11 +533,13 @@ static void child_main(const struct bench_backend *be, bool huge,
 	ret = be->create(&vm, &low, &touch, &desc);
 	if (ret)
 		child_fail(report_fd, &r, ret, "%s: %s", desc, strerror(-ret));
-	if (run_phase(be, vm, &io, &r))
-		child_fail(report_fd, &r, r.error, "warm-up: %s", r.msg);
+	ret = run_phase(be, vm, &io, why, sizeof(why));
+	if (ret)
+		child_fail(report_fd, &r, ret, "warm-up: %s", why);
 	t0 = now_seconds();
-	if (run_phase(be, vm, &io, &r))
-		child_fail(report_fd, &r, r.error, "touch: %s", r.msg);
+	ret = run_phase(be, vm, &io, why, sizeof(why));
+	if (ret)
+		child_fail(report_fd, &r, ret, "touch: %s", why);
 	r.touch_us = (now_seconds() - t0) * 1e6;
 	/* Page i got the number of pages left: the guest wrote them all. */
 	for (i = 0; i < pages; i++) {
@@ -560,22 +561,23 @@ static void child_main(const struct bench_backend *be, bool huge,
 		uint64_t before = io;
 
 		t0 = now_seconds();
-		if (run_phase(be, vm, &io, &r))
-			child_fail(report_fd, &r, r.error, "exit phase %llu: %s",
+		ret = run_phase(be, vm, &io, why, sizeof(why));
+		if (ret)
+			child_fail(report_fd, &r, ret, "exit phase %llu: %s",
 				   (unsigned long long)i + BENCH_PHASE_CPUID,
-				   r.msg);
+				   why);
 		r.exit_us[i] = exits ? (now_seconds() - t0) * 1e6 / opt.exits
 				     : NAN;
-		want_io[i] = io - before;
+		port_exits[i] = io - before;
 	}
 	/* CPUID stays in the kernel; each OUT and IN reached us once. */
-	if (exits && (want_io[0] != 0 || want_io[1] != opt.exits ||
-		      want_io[2] != opt.exits))
+	if (exits && (port_exits[0] != 0 || port_exits[1] != opt.exits ||
+		      port_exits[2] != opt.exits))
 		child_fail(report_fd, &r, -EPROTO,
 			   "port exits: cpuid %llu, out %llu, in %llu (want 0, %llu, %llu)",
-			   (unsigned long long)want_io[0],
-			   (unsigned long long)want_io[1],
-			   (unsigned long long)want_io[2],
+			   (unsigned long long)port_exits[0],
+			   (unsigned long long)port_exits[1],
+			   (unsigned long long)port_exits[2],
 			   (unsigned long long)opt.exits,
 			   (unsigned long long)opt.exits);
 	/* Same CPU, other CPU, same, other (bench_layout.h). */
