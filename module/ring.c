@@ -385,6 +385,7 @@ static int hvm_slot_wait(struct hvm_ring *ring, struct hvm_vcpu *vcpu,
 			 * helper's store of COMPLETE and its fence).
 			 */
 			set_bit(index, waiting);
+			/* The bit before the state: pairs with the helper. */
 			smp_mb__after_atomic();
 			ret = wait_event_interruptible(ring->slot_wq[index],
 						       hvm_slot_wait_done(ring, vcpu,
@@ -452,6 +453,7 @@ static void hvm_slot_publish(struct hvm_ring *ring, struct hvm_vcpu *vcpu,
 	smp_store_release(&slot->state, HVM_SLOT_PENDING);
 	/* After PENDING: the helper that takes the bit finds the request. */
 	set_bit(vcpu->id, (unsigned long *)&ring->hdr->pending_mask);
+	/* The bit before the helper's queue is checked for sleepers. */
 	smp_mb__after_atomic();
 
 	hvm_ring_wake_helper(ring);
@@ -614,7 +616,7 @@ static int hvm_ring_notify(struct hvm_ring *ring, unsigned long mask)
 {
 	unsigned long bit;
 
-	if (HVM_MAX_VCPUS < BITS_PER_LONG && (mask >> HVM_MAX_VCPUS))
+	if (BITS_PER_LONG > HVM_MAX_VCPUS && (mask >> HVM_MAX_VCPUS))
 		return -EINVAL;
 	if (!mask) {
 		hvm_ring_wake_vcpus(ring);
