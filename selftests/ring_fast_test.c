@@ -115,7 +115,12 @@ FIXTURE_SETUP(vm)
 	ASSERT_EQ(0, sigusr1_interrupts());
 	ASSERT_EQ(0, test_vm_create(&self->t, GUEST(ring_fast_guest),
 				    GUEST_MODE_LONG64));
-	/* To the first HLT: the pages the reads store to are mapped. */
+	/*
+	 * To the first HLT: the pages the reads store to and the guest page
+	 * tables of the MMIO read are mapped after it.
+	 */
+	RUN_EXPECT(&self->t.vcpus[0], HVM_EXIT_MMIO);
+	self->t.vcpus[0].run->io.data = 0;
 	RUN_EXPECT(&self->t.vcpus[0], HVM_EXIT_HLT);
 }
 
