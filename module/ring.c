@@ -12,6 +12,7 @@
 
 #include <linux/anon_inodes.h>
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/ktime.h>
@@ -616,7 +617,7 @@ static int hvm_ring_notify(struct hvm_ring *ring, unsigned long mask)
 {
 	unsigned long bit;
 
-	if (BITS_PER_LONG > HVM_MAX_VCPUS && (mask >> HVM_MAX_VCPUS))
+	if (mask & ~GENMASK(HVM_MAX_VCPUS - 1, 0))
 		return -EINVAL;
 	if (!mask) {
 		hvm_ring_wake_vcpus(ring);
