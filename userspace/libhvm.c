@@ -642,7 +642,7 @@ static bool ring_poll_spin(struct hvm_ring_map *ring, int64_t deadline_ms)
 	while (!ring_has_work(ring)) {
 		if (now_ns() >= end)
 			return false;
-		if (++n % 64 == 0)
+		if (++n % 4 == 0)
 			sched_yield();
 		else
 			__builtin_ia32_pause();
