@@ -194,14 +194,21 @@ struct hvm_vcpu {
 	struct hvm_mmu_cache mmu_cache;
 	struct rcu_head rcu;
 
+	/* VM exits so far: hvm_run.nr_exits. */
+	u64 nr_exits;
+
 	/*
-	 * A read the guest is waiting for.  The emulator runs again from
-	 * the start once it completes and finds the value here.
+	 * A read the guest is waiting for.  The exit's handler (for MMIO the
+	 * emulator, from the start) runs again once the read completes and
+	 * finds the value here: at the next HVM_RUN, before the guest is
+	 * entered, when replay is still set; else (registers were changed
+	 * meanwhile) when the guest executes the instruction again.
 	 */
 	struct {
 		bool pending;	/* submitted, not answered */
 		bool valid;	/* answered: data holds the value */
 		bool to_user;	/* answered by HVM_RUN (no ring) */
+		bool replay;	/* vcpu->exit still describes the read */
 		struct hvm_ring *ring;	/* pending on it: a reference */
 		u8 space;
 		u8 size;

@@ -12,12 +12,16 @@
 
 #include <linux/anon_inodes.h>
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/ktime.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -32,9 +36,28 @@
 	PAGE_ALIGN(HVM_RING_POSTED_ENTRIES * sizeof(struct hvm_posted_entry))
 #define HVM_RING_MMAP_SIZE	(HVM_RING_POSTED_OFFSET + HVM_RING_POSTED_SIZE)
 
+/*
+ * Adaptive polling (Documentation/architecture.rst, "The I/O ring"): before
+ * sleeping for COMPLETE a vCPU spins for its slot's current poll time, at
+ * most ring_poll_max_ns.  The poll time starts at 0, becomes
+ * ring_poll_max_ns / 8 after an answer that came within ring_poll_max_ns
+ * of the request while the vCPU slept (polling would have caught it),
+ * doubles after each such answer up to ring_poll_max_ns, and drops back to
+ * 0 when an answer took longer than that (a slow device: spinning only
+ * burns the CPU).  The spin also ends at once on a signal, a stop, a dead
+ * ring, need_resched() or another runnable task on this CPU (the helper
+ * itself, when it shares the CPU, can only answer once the vCPU sleeps).
+ * 0 switches polling off.
+ */
+static unsigned int ring_poll_max_ns = 50000;
+module_param(ring_poll_max_ns, uint, 0644);
+MODULE_PARM_DESC(ring_poll_max_ns,
+		 "Longest a vCPU spins for a ring answer before sleeping (ns, 0: never)");
+
 /* The kernel's own view of one synchronous slot; owned by its vCPU. */
 struct hvm_ring_request {
 	bool published;		/* PENDING was stored, result not consumed */
+	u32 poll_ns;		/* current adaptive poll time */
 	u64 seq;
 };
 
@@ -53,7 +76,11 @@ struct hvm_ring {
 	bool detached;		/* the VM dropped the ring: POLLHUP */
 	bool released;		/* the ring fd was closed: helper gone */
 
-	/* vCPUs waiting for a slot to complete or for posted space. */
+	/*
+	 * One queue per synchronous slot, so that an answer wakes the one
+	 * vCPU waiting for it; vcpu_wq is for vCPUs waiting for posted room.
+	 */
+	wait_queue_head_t slot_wq[HVM_MAX_VCPUS];
 	wait_queue_head_t vcpu_wq;
 	/* poll() on the ring fd. */
 	wait_queue_head_t helper_wq;
@@ -66,10 +93,13 @@ struct hvm_ring {
 	/* Producers of posted entries, and the ranges that post. */
 	spinlock_t posted_lock;
 	u64 posted_head;
+	u32 posted_waiters;	/* vCPUs sleeping for room (posted_lock) */
 	u32 nr_ranges;
 	struct hvm_posted_range ranges[HVM_POSTED_MAX_RANGES];
 
 	atomic64_t last_seq;
+	/* Bit i: requests[i].published, for poll() without a slot scan. */
+	unsigned long published;
 	struct hvm_ring_request requests[HVM_MAX_VCPUS];
 };
 
@@ -120,13 +150,29 @@ static bool hvm_ring_dead(struct hvm_ring *ring)
 
 static void hvm_ring_wake_helper(struct hvm_ring *ring)
 {
-	wake_up_interruptible_all(&ring->helper_wq);
+	/*
+	 * A helper that is polling the shared page is not on the queue:
+	 * skip the queue's lock then.  wq_has_sleeper() orders the request
+	 * stored before against the check, pairing with poll_wait().
+	 */
+	if (wq_has_sleeper(&ring->helper_wq))
+		wake_up_interruptible_all(&ring->helper_wq);
+}
+
+/* Every vCPU waiting on the ring: stop request, teardown, helper gone. */
+static void hvm_ring_wake_vcpus(struct hvm_ring *ring)
+{
+	u32 i;
+
+	for (i = 0; i < HVM_MAX_VCPUS; i++)
+		wake_up_all(&ring->slot_wq[i]);
+	wake_up_all(&ring->vcpu_wq);
 }
 
 void hvm_ring_wake(struct hvm_ring *ring)
 {
 	if (ring)
-		wake_up_all(&ring->vcpu_wq);
+		hvm_ring_wake_vcpus(ring);
 }
 
 void hvm_ring_detach(struct hvm_vm *vm)
@@ -144,7 +190,7 @@ void hvm_ring_detach(struct hvm_vm *vm)
 	WRITE_ONCE(ring->detached, true);
 	mutex_unlock(&ring->state_lock);
 
-	wake_up_all(&ring->vcpu_wq);
+	hvm_ring_wake_vcpus(ring);
 	hvm_ring_wake_helper(ring);
 	hvm_ring_put(ring);
 }
@@ -219,12 +265,21 @@ static int hvm_ring_post(struct hvm_ring *ring, struct hvm_vcpu *vcpu,
 
 	spin_lock(&ring->posted_lock);
 	while (hvm_posted_full(ring)) {
+		/* Tells the helper to notify once it made room. */
+		ring->posted_waiters++;
+		WRITE_ONCE(ring->hdr->posted_waiting, 1);
 		spin_unlock(&ring->posted_lock);
+		/* The flag before the tail is read again: pairs with the helper. */
+		smp_mb();
 		hvm_ring_wake_helper(ring);
 		ret = wait_event_interruptible(ring->vcpu_wq,
 					       hvm_posted_has_room(ring) ||
 					       hvm_ring_dead(ring) ||
 					       hvm_vm_stopped(vcpu));
+		spin_lock(&ring->posted_lock);
+		if (!--ring->posted_waiters)
+			WRITE_ONCE(ring->hdr->posted_waiting, 0);
+		spin_unlock(&ring->posted_lock);
 		if (ret)
 			return -EINTR;
 		if (hvm_ring_dead(ring))
@@ -260,6 +315,50 @@ static bool hvm_slot_answered(struct hvm_ring *ring, u32 index)
 	       HVM_SLOT_COMPLETE;
 }
 
+static bool hvm_slot_wait_done(struct hvm_ring *ring, struct hvm_vcpu *vcpu,
+			       u32 index)
+{
+	return hvm_slot_answered(ring, index) || hvm_ring_dead(ring) ||
+	       hvm_vm_stopped(vcpu);
+}
+
+/*
+ * Spin for at most poll_ns while nothing else wants this CPU.  True when
+ * the wait is over (answer, dead ring, stop); a signal ends the spin too
+ * and is seen by the sleep that follows.
+ */
+static bool hvm_slot_poll(struct hvm_ring *ring, struct hvm_vcpu *vcpu,
+			  u32 index, ktime_t start, u32 poll_ns)
+{
+	ktime_t end = ktime_add_ns(start, poll_ns);
+
+	do {
+		if (hvm_slot_wait_done(ring, vcpu, index))
+			return true;
+		if (signal_pending(current) || need_resched() ||
+		    !single_task_running())
+			return false;
+		cpu_relax();
+	} while (ktime_before(ktime_get(), end));
+	return false;
+}
+
+/* Adapt the slot's poll time to how long this answer took (see above). */
+static void hvm_slot_poll_tune(struct hvm_ring_request *req, bool polled,
+			       u64 waited_ns)
+{
+	u32 limit = READ_ONCE(ring_poll_max_ns);
+
+	if (polled || !limit)
+		return;
+	if (waited_ns <= limit)
+		req->poll_ns = req->poll_ns ?
+			       min_t(u64, (u64)req->poll_ns * 2, limit) :
+			       max(limit / 8, 1U);
+	else
+		req->poll_ns = 0;
+}
+
 /*
  * Wait until the helper completed the request published on slot index.
  * 0 once it did, -EINTR on a signal or a stop request, -EPIPE when the
@@ -268,12 +367,35 @@ static bool hvm_slot_answered(struct hvm_ring *ring, u32 index)
 static int hvm_slot_wait(struct hvm_ring *ring, struct hvm_vcpu *vcpu,
 			 u32 index)
 {
-	int ret;
+	struct hvm_ring_request *req = &ring->requests[index];
+	unsigned long *waiting = (unsigned long *)&ring->hdr->waiting_mask;
+	u32 poll_ns = min(req->poll_ns, READ_ONCE(ring_poll_max_ns));
+	bool polled = false;
+	ktime_t start;
+	int ret = 0;
 
-	ret = wait_event_interruptible(ring->vcpu_wq,
-				       hvm_slot_answered(ring, index) ||
-				       hvm_ring_dead(ring) ||
-				       hvm_vm_stopped(vcpu));
+	if (!hvm_slot_wait_done(ring, vcpu, index)) {
+		start = ktime_get();
+		polled = poll_ns && hvm_slot_poll(ring, vcpu, index, start,
+						  poll_ns);
+		if (!polled) {
+			/*
+			 * The helper skips HVM_RING_NOTIFY for a slot whose
+			 * bit is clear: set it before the condition is read
+			 * again (set_bit() and the barrier pair with the
+			 * helper's store of COMPLETE and its fence).
+			 */
+			set_bit(index, waiting);
+			/* The bit before the state: pairs with the helper. */
+			smp_mb__after_atomic();
+			ret = wait_event_interruptible(ring->slot_wq[index],
+						       hvm_slot_wait_done(ring, vcpu,
+									  index));
+			clear_bit(index, waiting);
+		}
+		hvm_slot_poll_tune(req, polled,
+				   ktime_to_ns(ktime_sub(ktime_get(), start)));
+	}
 	if (ret)
 		return -EINTR;
 	/* An answer given just before the helper exited still counts. */
@@ -297,6 +419,7 @@ static u64 hvm_slot_consume(struct hvm_ring *ring, u32 index, u8 size)
 	if (result || seq != req->seq)
 		data = ~0ULL;
 	req->published = false;
+	clear_bit(index, &ring->published);
 	/* The answer is read before the helper may see the slot free. */
 	smp_store_release(&slot->state, HVM_SLOT_FREE);
 	return data & hvm_size_mask(size);
@@ -316,6 +439,7 @@ static void hvm_slot_publish(struct hvm_ring *ring, struct hvm_vcpu *vcpu,
 
 	req->seq = atomic64_inc_return(&ring->last_seq);
 	req->published = true;
+	set_bit(vcpu->id, &ring->published);
 
 	WRITE_ONCE(slot->vcpu, vcpu->id);
 	WRITE_ONCE(slot->space, space);
@@ -328,6 +452,10 @@ static void hvm_slot_publish(struct hvm_ring *ring, struct hvm_vcpu *vcpu,
 	WRITE_ONCE(slot->posted_seq, posted_seq);
 	/* Publishes the request written above. */
 	smp_store_release(&slot->state, HVM_SLOT_PENDING);
+	/* After PENDING: the helper that takes the bit finds the request. */
+	set_bit(vcpu->id, (unsigned long *)&ring->hdr->pending_mask);
+	/* The bit before the helper's queue is checked for sleepers. */
+	smp_mb__after_atomic();
 
 	hvm_ring_wake_helper(ring);
 }
@@ -473,11 +601,33 @@ static int hvm_ring_stop_vm(struct hvm_ring *ring, u64 code)
 		smp_store_release(&vm->stopped, true);
 	}
 	hvm_kick_vcpus(vm);
-	wake_up_all(&ring->vcpu_wq);
+	hvm_ring_wake_vcpus(ring);
 out:
 	mutex_unlock(&ring->state_lock);
 	mutex_unlock(&vm->lock);
 	return ret;
+}
+
+/*
+ * HVM_RING_NOTIFY: wake the vCPUs of the slots in mask (0: all of them),
+ * and the vCPUs waiting for posted room.  Bits past the slots are refused
+ * so that a later meaning can be given to them.
+ */
+static int hvm_ring_notify(struct hvm_ring *ring, unsigned long mask)
+{
+	unsigned long bit;
+
+	if (mask & ~GENMASK(HVM_MAX_VCPUS - 1, 0))
+		return -EINVAL;
+	if (!mask) {
+		hvm_ring_wake_vcpus(ring);
+		return 0;
+	}
+	for_each_set_bit(bit, &mask, HVM_MAX_VCPUS)
+		wake_up(&ring->slot_wq[bit]);
+	if (wq_has_sleeper(&ring->vcpu_wq))
+		wake_up_all(&ring->vcpu_wq);
+	return 0;
 }
 
 static long hvm_ring_ioctl(struct file *filp, unsigned int cmd,
@@ -487,10 +637,7 @@ static long hvm_ring_ioctl(struct file *filp, unsigned int cmd,
 
 	switch (cmd) {
 	case HVM_RING_NOTIFY:
-		if (arg)
-			return -EINVAL;
-		wake_up_all(&ring->vcpu_wq);
-		return 0;
+		return hvm_ring_notify(ring, arg);
 	case HVM_RING_ADD_POSTED:
 		return hvm_ring_add_posted(ring, (void __user *)arg);
 	case HVM_RING_STOP_VM:
@@ -504,8 +651,8 @@ static __poll_t hvm_ring_poll(struct file *filp, poll_table *wait)
 {
 	struct hvm_ring *ring = filp->private_data;
 	__poll_t mask = 0;
+	unsigned long bit;
 	u64 head;
-	u32 i;
 
 	poll_wait(filp, &ring->helper_wq, wait);
 
@@ -519,9 +666,16 @@ static __poll_t hvm_ring_poll(struct file *filp, poll_table *wait)
 	if (head != smp_load_acquire(&ring->hdr->posted_tail))
 		mask |= EPOLLIN | EPOLLRDNORM;
 
-	for (i = 0; i < HVM_MAX_VCPUS && !mask; i++) {
+	/*
+	 * Only the slots the kernel published (its own record, not the
+	 * helper-writable pending_mask, which a version-1 helper never
+	 * clears) can be PENDING.
+	 */
+	for_each_set_bit(bit, &ring->published, HVM_MAX_VCPUS) {
+		if (mask)
+			break;
 		/* Pairs with the release in hvm_slot_publish(). */
-		if (smp_load_acquire(&ring->slots[i].state) ==
+		if (smp_load_acquire(&ring->slots[bit].state) ==
 		    HVM_SLOT_PENDING)
 			mask |= EPOLLIN | EPOLLRDNORM;
 	}
@@ -581,7 +735,7 @@ static int hvm_ring_release(struct inode *inode, struct file *filp)
 		hvm_vm_set_ring(vm, NULL, true);
 	mutex_unlock(&vm->lock);
 
-	wake_up_all(&ring->vcpu_wq);
+	hvm_ring_wake_vcpus(ring);
 	if (vm_held_it)
 		hvm_ring_put(ring);
 	hvm_ring_put(ring);
@@ -601,8 +755,11 @@ static const struct file_operations hvm_ring_fops = {
 static struct hvm_ring *hvm_ring_alloc(struct hvm_vm *vm)
 {
 	struct hvm_ring *ring;
+	u32 i;
 
 	BUILD_BUG_ON(!is_power_of_2(HVM_RING_POSTED_ENTRIES));
+	/* One bit per slot in the header's masks and NOTIFY's argument. */
+	BUILD_BUG_ON(HVM_MAX_VCPUS > 64 || HVM_MAX_VCPUS > BITS_PER_LONG);
 	BUILD_BUG_ON(sizeof(struct hvm_ring_header) > HVM_RING_SLOTS_OFFSET);
 
 	ring = kzalloc(sizeof(*ring), GFP_KERNEL_ACCOUNT);
@@ -617,6 +774,8 @@ static struct hvm_ring *hvm_ring_alloc(struct hvm_vm *vm)
 
 	kref_init(&ring->ref);
 	mutex_init(&ring->state_lock);
+	for (i = 0; i < HVM_MAX_VCPUS; i++)
+		init_waitqueue_head(&ring->slot_wq[i]);
 	init_waitqueue_head(&ring->vcpu_wq);
 	init_waitqueue_head(&ring->helper_wq);
 	spin_lock_init(&ring->posted_lock);
@@ -628,7 +787,7 @@ static struct hvm_ring *hvm_ring_alloc(struct hvm_vm *vm)
 	ring->slots = ring->mem + HVM_RING_SLOTS_OFFSET;
 	ring->posted = ring->mem + HVM_RING_POSTED_OFFSET;
 	ring->hdr->magic = HVM_RING_MAGIC;
-	ring->hdr->version = HVM_API_VERSION;
+	ring->hdr->version = HVM_RING_VERSION;
 	ring->hdr->nr_slots = HVM_MAX_VCPUS;
 	ring->hdr->nr_posted = HVM_RING_POSTED_ENTRIES;
 	ring->hdr->slots_offset = HVM_RING_SLOTS_OFFSET;

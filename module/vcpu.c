@@ -41,9 +41,15 @@ static void hvm_regs_to_user(struct hvm_vcpu *vcpu, struct hvm_regs *regs)
 	regs->rflags = vcpu->rflags;
 }
 
+/*
+ * hvm_handle_exit() for a read left unfinished runs again only on the
+ * guest state it was decoded from; once userspace sets registers, the
+ * guest executes whatever its new state says instead.
+ */
 static void hvm_regs_from_user(struct hvm_vcpu *vcpu,
 			       const struct hvm_regs *regs)
 {
+	vcpu->io.replay = false;
 	memcpy(vcpu->gprs, regs, sizeof(vcpu->gprs));
 	vcpu->rip = regs->rip;
 	/* Bit 1 is fixed to 1; reserved bits are not the caller's to set. */
@@ -68,8 +74,9 @@ static void hvm_report_hw(struct hvm_vcpu *vcpu, u32 reason)
 /*
  * One device access.  0: done (*data holds a read's value).  -EAGAIN: the
  * access went to userspace (run page filled); for a read the guest
- * instruction is not complete and runs again after the answer.  -EINTR /
- * -EPIPE from the ring.
+ * instruction is not complete: the next HVM_RUN runs its exit handler
+ * again with the answer (hvm_complete_pending()).  -EINTR / -EPIPE from
+ * the ring.
  */
 static int hvm_io_access(struct hvm_vcpu *vcpu, u8 space, u64 addr, u8 size,
 			 bool is_write, u64 *data)
@@ -97,6 +104,8 @@ static int hvm_io_access(struct hvm_vcpu *vcpu, u8 space, u64 addr, u8 size,
 		ret = hvm_ring_access(ring, vcpu, space, addr, size, is_write,
 				      data);
 		hvm_ring_put(ring);
+		if (ret == -EINTR && vcpu->io.pending)
+			vcpu->io.replay = true;
 		return ret;
 	}
 
@@ -108,6 +117,7 @@ static int hvm_io_access(struct hvm_vcpu *vcpu, u8 space, u64 addr, u8 size,
 	if (is_write)
 		return -EAGAIN;
 	vcpu->io.to_user = true;
+	vcpu->io.replay = true;
 	return -EAGAIN;
 }
 
@@ -448,6 +458,16 @@ static int hvm_complete_pending(struct hvm_vcpu *vcpu)
 		vcpu->io.valid = true;
 		vcpu->io.data = data;
 	}
+	/*
+	 * Finish the read now instead of entering the guest to execute the
+	 * instruction again: that would cost a second VM exit per read.
+	 * The guest has not run since the exit, so its handler sees the
+	 * same state and, this time, the answer in vcpu->io.
+	 */
+	if (vcpu->io.valid && vcpu->io.replay) {
+		vcpu->io.replay = false;
+		return hvm_handle_exit(vcpu);
+	}
 	return 0;
 }
 
@@ -492,6 +512,7 @@ static int hvm_vcpu_run(struct hvm_vcpu *vcpu)
 		ret = hvm_ops->vcpu_run(vcpu);
 		if (ret)
 			break;
+		vcpu->nr_exits++;
 		ret = hvm_handle_exit(vcpu);
 	}
 	if (ret == HVM_EXIT_TO_USER)
@@ -507,6 +528,7 @@ static int hvm_vcpu_run(struct hvm_vcpu *vcpu)
 
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
 	hvm_regs_to_user(vcpu, &run->regs);
+	WRITE_ONCE(run->nr_exits, vcpu->nr_exits);
 	return ret;
 }
 
@@ -551,6 +573,8 @@ static long hvm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 			ret = -EFAULT;
 		else
 			ret = hvm_ops->set_sregs(vcpu, &sregs);
+		/* The read's instruction may decode differently now. */
+		vcpu->io.replay = false;
 		break;
 	case HVM_GET_DEBUGREGS:
 		hvm_get_debugregs(vcpu, &dbg);

@@ -283,7 +283,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: hvm-helper --ring-fd N [--mem-fd N --mem-map GPA,SIZE,OFFSET...]\n"
-		"                  [--dma-test PORT] [--ready-fd N] [--verbose]\n"
+		"                  [--dma-test PORT] [--ready-fd N] [--poll-ns N] [--verbose]\n"
 		"\n"
 		"Device model for one hvm VM, normally started by hvm-run.  It\n"
 		"serves the VM's I/O ring (an fd inherited from the parent):\n"
@@ -304,6 +304,8 @@ static void usage(FILE *out)
 		"                 guest-physical GPA (page aligned; repeatable)\n"
 		"  --ready-fd N   write one byte to fd N, then close it, once\n"
 		"                 the ring is set up\n"
+		"  --poll-ns N    spin at most N ns for the next request before\n"
+		"                 sleeping (adaptive; default 50000, 0: never)\n"
 		"  --verbose      log accesses to unhandled devices on stderr\n"
 		"  --help         this text\n"
 		"\n"
@@ -331,12 +333,13 @@ int main(int argc, char **argv)
 		{ "mem-fd", required_argument, NULL, 'f' },
 		{ "mem-map", required_argument, NULL, 'M' },
 		{ "dma-test", required_argument, NULL, 'd' },
+		{ "poll-ns", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct helper h;
-	int ring_fd = -1, ready_fd = -1, mem_fd = -1, opt, ret;
+	int ring_fd = -1, ready_fd = -1, mem_fd = -1, poll_ns = -1, opt, ret;
 	uint64_t gpa, size, offset, port;
 	char *end;
 
@@ -355,6 +358,14 @@ int main(int argc, char **argv)
 		case 'R':
 			if (!parse_fd(optarg, &ready_fd)) {
 				fprintf(stderr, "hvm-helper: invalid --ready-fd '%s'\n",
+					optarg);
+				return 1;
+			}
+			break;
+		case 'p':
+			/* parse_fd() is a parser of non-negative ints. */
+			if (!parse_fd(optarg, &poll_ns)) {
+				fprintf(stderr, "hvm-helper: invalid --poll-ns '%s'\n",
 					optarg);
 				return 1;
 			}
@@ -428,6 +439,8 @@ int main(int argc, char **argv)
 			ring_fd, strerror(-ret));
 		return 1;
 	}
+	if (poll_ns >= 0)
+		h.ring.poll_max_ns = (uint64_t)poll_ns;
 	/* THR writes do not need an answer: let the vCPU run on. */
 	ret = hvm_ring_add_posted(&h.ring, HVM_IO_PIO, COM1_BASE, 1);
 	if (ret) {

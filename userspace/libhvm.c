@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -597,7 +598,7 @@ static bool ring_header_valid(const struct hvm_ring_header *hdr)
 			      sizeof(struct hvm_posted_entry);
 
 	return hdr->magic == HVM_RING_MAGIC &&
-	       hdr->version == HVM_API_VERSION &&
+	       hdr->version >= 1 && hdr->version <= HVM_RING_VERSION &&
 	       hdr->nr_slots > 0 && hdr->nr_slots <= HVM_MAX_VCPUS &&
 	       hdr->nr_posted > 0 &&
 	       (hdr->nr_posted & (hdr->nr_posted - 1)) == 0 &&
@@ -610,6 +611,7 @@ int hvm_ring_map(int ring_fd, struct hvm_ring_map *ring)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	struct hvm_ring_header *hdr;
+	const char *env;
 	size_t size;
 	void *mem;
 
@@ -640,6 +642,16 @@ int hvm_ring_map(int ring_fd, struct hvm_ring_map *ring)
 	ring->posted = (struct hvm_posted_entry *)((uint8_t *)mem +
 						   hdr->posted_offset);
 	ring->size = size;
+	ring->poll_ns = 0;
+	ring->poll_max_ns = HVM_RING_POLL_MAX_NS;
+	env = getenv("HVM_RING_POLL_MAX_NS");
+	if (env && *env) {
+		char *end;
+		unsigned long long v = strtoull(env, &end, 10);
+
+		if (!*end)
+			ring->poll_max_ns = v;
+	}
 	return 0;
 }
 
@@ -707,48 +719,166 @@ static uint64_t ring_drain_posted(struct hvm_ring_map *ring,
 	return done;
 }
 
-static int ring_serve_once(struct hvm_ring_map *ring, hvm_posted_cb posted_cb,
-			   hvm_sync_cb sync_cb, void *opaque, bool *served)
+/*
+ * Serve slot i if it is PENDING.  Entries posted before the request may
+ * have been published after the drain in ring_serve_once(): they go first.
+ */
+static int ring_serve_slot(struct hvm_ring_map *ring, uint32_t i,
+			   hvm_posted_cb posted_cb, hvm_sync_cb sync_cb,
+			   void *opaque, bool *served)
 {
 	struct hvm_ring_header *hdr = ring->hdr;
-	uint32_t i;
+	struct hvm_ring_slot *slot = &ring->slots[i];
 	int result;
+
+	if (__atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) != HVM_SLOT_PENDING)
+		return 0;
+	while (__atomic_load_n(&hdr->posted_tail, __ATOMIC_RELAXED) <
+	       slot->posted_seq) {
+		if (!ring_drain_posted(ring, posted_cb, opaque))
+			return -EPROTO;
+	}
+	__atomic_store_n(&slot->state, HVM_SLOT_PROCESSING, __ATOMIC_RELEASE);
+	result = sync_cb ? sync_cb(opaque, slot) : -EOPNOTSUPP;
+	slot->result = result;
+	__atomic_store_n(&slot->state, HVM_SLOT_COMPLETE, __ATOMIC_RELEASE);
+	*served = true;
+	return 0;
+}
+
+/*
+ * One pass over the work published so far.  *notify: the slots served
+ * (bit i for slot i), HVM_RING_NOTIFY's argument on a version-2 ring.
+ */
+static int ring_serve_once(struct hvm_ring_map *ring, hvm_posted_cb posted_cb,
+			   hvm_sync_cb sync_cb, void *opaque, bool *served,
+			   uint64_t *notify)
+{
+	struct hvm_ring_header *hdr = ring->hdr;
+	uint64_t mask;
+	uint32_t i;
+	int ret;
 
 	if (ring_drain_posted(ring, posted_cb, opaque))
 		*served = true;
 
-	for (i = 0; i < hdr->nr_slots; i++) {
-		struct hvm_ring_slot *slot = &ring->slots[i];
-
-		if (__atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) !=
-		    HVM_SLOT_PENDING)
-			continue;
-		/*
-		 * Entries posted before this request may have been published
-		 * after the drain above: they go first.
-		 */
-		while (__atomic_load_n(&hdr->posted_tail, __ATOMIC_RELAXED) <
-		       slot->posted_seq) {
-			if (!ring_drain_posted(ring, posted_cb, opaque))
-				return -EPROTO;
+	if (hdr->version < 2) {
+		/* No pending_mask: look at every slot. */
+		for (i = 0; i < hdr->nr_slots; i++) {
+			ret = ring_serve_slot(ring, i, posted_cb, sync_cb,
+					      opaque, served);
+			if (ret)
+				return ret;
 		}
-		__atomic_store_n(&slot->state, HVM_SLOT_PROCESSING,
-				 __ATOMIC_RELEASE);
-		result = sync_cb ? sync_cb(opaque, slot) : -EOPNOTSUPP;
-		slot->result = result;
-		__atomic_store_n(&slot->state, HVM_SLOT_COMPLETE,
-				 __ATOMIC_RELEASE);
-		*served = true;
+		return 0;
+	}
+
+	/* Each bit goes to exactly one server, the request with it. */
+	mask = __atomic_exchange_n(&hdr->pending_mask, 0, __ATOMIC_ACQ_REL);
+	while (mask) {
+		i = __builtin_ctzll(mask);
+		mask &= mask - 1;
+		if (i >= hdr->nr_slots)
+			continue;
+		ret = ring_serve_slot(ring, i, posted_cb, sync_cb, opaque,
+				      served);
+		if (ret)
+			return ret;
+		*notify |= 1ULL << i;
 	}
 	return 0;
 }
 
-static int64_t now_ms(void)
+static int64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t now_ms(void)
+{
+	return now_ns() / 1000000;
+}
+
+/* Work published on the shared page (version 2), or maybe (version 1). */
+static bool ring_has_work(const struct hvm_ring_map *ring)
+{
+	struct hvm_ring_header *hdr = ring->hdr;
+
+	if (hdr->version < 2)
+		return true;
+	return __atomic_load_n(&hdr->pending_mask, __ATOMIC_RELAXED) ||
+	       __atomic_load_n(&hdr->posted_head, __ATOMIC_RELAXED) !=
+	       __atomic_load_n(&hdr->posted_tail, __ATOMIC_RELAXED);
+}
+
+/*
+ * Spin for ring->poll_ns (bounded by the deadline) before poll(): a vCPU
+ * on another CPU publishes its next request in a few microseconds, and a
+ * helper that sleeps costs that vCPU a wake-up of the helper each time.
+ * The spin yields every few rounds so that a vCPU sharing this CPU runs.
+ */
+static bool ring_poll_spin(struct hvm_ring_map *ring, int64_t deadline_ms)
+{
+	int64_t end = now_ns() + (int64_t)ring->poll_ns;
+	unsigned int n = 0;
+
+	if (deadline_ms >= 0 && end > deadline_ms * 1000000)
+		end = deadline_ms * 1000000;
+	while (!ring_has_work(ring)) {
+		if (now_ns() >= end)
+			return false;
+		if (++n % 4 == 0)
+			sched_yield();
+		else
+			__builtin_ia32_pause();
+	}
+	return true;
+}
+
+/* The same rule as the kernel's ring_poll_max_ns (architecture.rst). */
+static void ring_poll_tune(struct hvm_ring_map *ring, bool polled,
+			   int64_t waited_ns)
+{
+	uint64_t limit = ring->poll_max_ns;
+
+	if (polled || !limit)
+		return;
+	if (waited_ns >= 0 && (uint64_t)waited_ns <= limit) {
+		ring->poll_ns = ring->poll_ns ? ring->poll_ns * 2 : limit / 8;
+		if (ring->poll_ns > limit)
+			ring->poll_ns = limit;
+		if (!ring->poll_ns)
+			ring->poll_ns = 1;
+	} else {
+		ring->poll_ns = 0;
+	}
+}
+
+/*
+ * Tell the kernel about the slots just completed whose vCPUs sleep (the
+ * others still poll and see COMPLETE by themselves), and about the posted
+ * room a sleeping producer waits for.
+ */
+static int ring_notify(struct hvm_ring_map *ring, uint64_t served_mask)
+{
+	struct hvm_ring_header *hdr = ring->hdr;
+	uint64_t wake;
+
+	if (hdr->version < 2)
+		return ioctl(ring->fd, HVM_RING_NOTIFY, 0) < 0 ? neg_errno() : 0;
+	/* COMPLETE and posted_tail before the masks: pairs with the kernel. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	wake = served_mask &
+	       __atomic_load_n(&hdr->waiting_mask, __ATOMIC_RELAXED);
+	if (!wake && !__atomic_load_n(&hdr->posted_waiting, __ATOMIC_RELAXED))
+		return 0;
+	/* 0 wakes everyone, posted producers included. */
+	if (ioctl(ring->fd, HVM_RING_NOTIFY, (unsigned long)wake) < 0)
+		return neg_errno();
+	return 0;
 }
 
 int hvm_ring_serve(struct hvm_ring_map *ring, int timeout_ms,
@@ -756,34 +886,40 @@ int hvm_ring_serve(struct hvm_ring_map *ring, int timeout_ms,
 {
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	struct pollfd pfd = { .fd = ring->fd, .events = POLLIN };
-	bool served = false;
+	int64_t start = now_ns();
+	bool served = false, polled = false;
+	uint64_t notify = 0;
 	int ret, wait_ms;
 
 	for (;;) {
-		wait_ms = -1;
-		if (deadline >= 0) {
-			int64_t left = deadline - now_ms();
+		if (!polled && ring->poll_ns && ring->hdr->version >= 2 &&
+		    ring_poll_spin(ring, deadline)) {
+			polled = true;
+		} else {
+			wait_ms = -1;
+			if (deadline >= 0) {
+				int64_t left = deadline - now_ms();
 
-			wait_ms = left > 0 ? (int)left : 0;
+				wait_ms = left > 0 ? (int)left : 0;
+			}
+			ret = poll(&pfd, 1, wait_ms);
+			if (ret < 0)
+				return neg_errno();
+			if (ret == 0)
+				return -ETIMEDOUT;
+			if (pfd.revents & (POLLHUP | POLLERR))
+				return -EPIPE;
+			if (pfd.revents & POLLNVAL)
+				return -EBADF;
 		}
-		ret = poll(&pfd, 1, wait_ms);
-		if (ret < 0)
-			return neg_errno();
-		if (ret == 0)
-			return -ETIMEDOUT;
-		if (pfd.revents & (POLLHUP | POLLERR))
-			return -EPIPE;
-		if (pfd.revents & POLLNVAL)
-			return -EBADF;
 
 		ret = ring_serve_once(ring, posted_cb, sync_cb, opaque,
-				      &served);
+				      &served, &notify);
 		if (ret)
 			return ret;
 		if (served) {
-			if (ioctl(ring->fd, HVM_RING_NOTIFY, 0) < 0)
-				return neg_errno();
-			return 0;
+			ring_poll_tune(ring, polled, now_ns() - start);
+			return ring_notify(ring, notify);
 		}
 		/* Readiness without work: a racing serve took it; wait on. */
 	}

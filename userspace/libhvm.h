@@ -36,7 +36,19 @@ struct hvm_ring_map {
 	struct hvm_ring_slot *slots;
 	struct hvm_posted_entry *posted;
 	size_t size;
+	/*
+	 * Adaptive polling in hvm_ring_serve(): before sleeping in poll() the
+	 * helper spins on the shared page for poll_ns (yielding the CPU now
+	 * and then, for a vCPU that shares it), at most poll_max_ns.
+	 * hvm_ring_map() sets poll_max_ns to HVM_RING_POLL_MAX_NS, or to the
+	 * environment's HVM_RING_POLL_MAX_NS (decimal ns); 0 switches
+	 * polling off.  poll_ns adapts like the kernel's (architecture.rst).
+	 */
+	uint64_t poll_ns;
+	uint64_t poll_max_ns;
 };
+
+#define HVM_RING_POLL_MAX_NS	50000
 
 /* /dev/hvm; -ENOENT when the module is not loaded. */
 int hvm_open(void);
@@ -129,9 +141,10 @@ int hvm_ring_map(int ring_fd, struct hvm_ring_map *ring);
 void hvm_ring_unmap(struct hvm_ring_map *ring);
 
 /*
- * Helper side of the protocol.  hvm_ring_serve() waits (poll) for work,
- * drains posted writes through posted_cb, then serves each PENDING slot
- * through sync_cb, completes it and notifies the kernel.  Returns 0 after
+ * Helper side of the protocol.  hvm_ring_serve() waits (a short spin, then
+ * poll) for work, drains posted writes through posted_cb, then serves each
+ * PENDING slot (those in pending_mask on a version-2 ring) through
+ * sync_cb, completes it and notifies the kernel when a vCPU sleeps for it.  Returns 0 after
  * serving at least one event, -ETIMEDOUT after timeout_ms (-1 waits
  * forever), -EPIPE when the VM is gone, -EINTR when a signal interrupted
  * the wait.

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* hvm-bench's hvm backend: libhvm, the way hvm-run drives a guest. */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 #include "test_util.h"
 #include "bench.h"
 #include "bench_layout.h"
@@ -13,7 +16,72 @@ struct bench_vm {
 	struct hvm_vm_handle vm;
 	struct hvm_vcpu_handle vcpu;
 	bool have_vcpu;
+	/* The ring phases: a helper thread serving the ring, as hvm-helper. */
+	struct hvm_ring_map ring;
+	pthread_t helper;
+	bool have_helper;
+	int helper_error;
 };
+
+static int helper_sync(void *opaque, struct hvm_ring_slot *slot)
+{
+	if (!slot->is_write)
+		slot->data = slot->addr == BENCH_PORT_IO ? BENCH_IO_VALUE : ~0ULL;
+	return 0;
+}
+
+static void helper_posted(void *opaque, const struct hvm_posted_entry *entry)
+{
+}
+
+static void *helper_main(void *arg)
+{
+	struct bench_vm *b = arg;
+	int ret;
+
+	do
+		ret = hvm_ring_serve(&b->ring, -1, helper_posted, helper_sync,
+				     b);
+	while (ret == 0 || ret == -EINTR);
+	/* -EPIPE: the VM is gone, the normal end. */
+	if (ret != -EPIPE)
+		b->helper_error = ret;
+	return NULL;
+}
+
+static int pin_helper(struct bench_vm *b, int cpu)
+{
+	cpu_set_t cpus;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(cpu, &cpus);
+	return -pthread_setaffinity_np(b->helper, sizeof(cpus), &cpus);
+}
+
+static int hvm_ring_phase(struct bench_vm *b, int cpu)
+{
+	int fd, ret;
+
+	if (b->have_helper)
+		return pin_helper(b, cpu);
+	fd = hvm_ring_create(&b->vm);
+	if (fd < 0)
+		return fd;
+	ret = hvm_ring_map(fd, &b->ring);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	ret = hvm_ring_add_posted(&b->ring, HVM_IO_PIO, BENCH_PORT_POSTED, 1);
+	if (!ret)
+		ret = -pthread_create(&b->helper, NULL, helper_main, b);
+	if (ret) {
+		hvm_ring_unmap(&b->ring);
+		return ret;
+	}
+	b->have_helper = true;
+	return pin_helper(b, cpu);
+}
 
 /*
  * The caller's memory, not hvm_vm_add_memory()'s: both backends must get
@@ -41,6 +109,11 @@ static void hvm_destroy(struct bench_vm *b)
 		hvm_vcpu_close(&b->vcpu);
 	if (b->vm.vm_fd >= 0 || b->vm.sys_fd >= 0)
 		hvm_vm_close(&b->vm);
+	/* The VM is gone: the helper's serve returns -EPIPE. */
+	if (b->have_helper) {
+		pthread_join(b->helper, NULL);
+		hvm_ring_unmap(&b->ring);
+	}
 	free(b);
 }
 
@@ -54,6 +127,7 @@ static int hvm_create(struct bench_vm **out, const struct bench_mem *low,
 		return -ENOMEM;
 	b->vm.sys_fd = -1;
 	b->vm.vm_fd = -1;
+	b->ring.fd = -1;
 	*desc = "HVM_CREATE_VM";
 	ret = hvm_vm_create(&b->vm);
 	if (ret)
@@ -115,5 +189,6 @@ const struct bench_backend bench_hvm = {
 	.name = "hvm",
 	.create = hvm_create,
 	.run = hvm_run_once,
+	.ring = hvm_ring_phase,
 	.destroy = hvm_destroy,
 };

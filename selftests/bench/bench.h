@@ -44,6 +44,14 @@ struct bench_backend {
 		      const struct bench_mem *touch, const char **desc);
 	/* One entry into the guest until it exits to us: 0 or -errno. */
 	int (*run)(struct bench_vm *vm, struct bench_exit *exit);
+	/*
+	 * Serve the VM's port accesses from a helper thread on CPU cpu from
+	 * now on, BENCH_PORT_POSTED writes posted (hvm's ring), and move
+	 * that thread to another CPU when called again.  NULL when the
+	 * backend has no such path (KVM: its exits to us are compared).
+	 * 0 or -errno.
+	 */
+	int (*ring)(struct bench_vm *vm, int cpu);
 	void (*destroy)(struct bench_vm *vm);
 };
 

@@ -16,7 +16,10 @@
  *            value makes the guest run UD2, which with no IDT ends in a
  *            shutdown exit instead of the HLT
  *
- * then HLT.  ESI, EDI and ECX are the only state kept across exits.
+ * then the ring phases (bench_layout.h), each ended by a HLT: IN twice
+ * (helper on this CPU, on the other), posted OUT twice, each OUT loop
+ * closed by one checked IN; then the last HLT.  ESI, EDI and ECX are the
+ * only state kept across exits.
  */
 #include "guest_macros.h"
 #include "bench_layout.h"
@@ -70,5 +73,36 @@ GUEST_START
 	dec	%esi
 	jnz	1b
 2:	out	%al, $BENCH_PORT_DONE
+
+	/* ring in, two placements */
+	mov	$2, %ecx
+4:	mov	%edi, %esi
+	test	%esi, %esi
+	jz	2f
+1:	xor	%eax, %eax
+	in	$BENCH_PORT_IO, %al
+	cmp	$BENCH_IO_VALUE, %eax
+	jne	3f
+	dec	%esi
+	jnz	1b
+2:	hlt
+	dec	%ecx
+	jnz	4b
+
+	/* posted out, two placements; the IN waits for the writes */
+	mov	$2, %ecx
+4:	mov	%edi, %esi
+	test	%esi, %esi
+	jz	2f
+1:	out	%al, $BENCH_PORT_POSTED
+	dec	%esi
+	jnz	1b
+	xor	%eax, %eax
+	in	$BENCH_PORT_IO, %al
+	cmp	$BENCH_IO_VALUE, %eax
+	jne	3f
+2:	hlt
+	dec	%ecx
+	jnz	4b
 	hlt
 3:	ud2

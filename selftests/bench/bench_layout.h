@@ -20,6 +20,8 @@
  */
 #define BENCH_PORT_IO		0xe0
 #define BENCH_PORT_DONE		0xe4
+/* Writes that hvm posts on its ring (the ring phases). */
+#define BENCH_PORT_POSTED	0xe8
 
 /* The value BENCH_PORT_IO reads return (the guest checks it). */
 #define BENCH_IO_VALUE		0x5a
@@ -38,5 +40,14 @@
 #define BENCH_PHASE_PIO_OUT	3
 #define BENCH_PHASE_PIO_IN	4
 #define BENCH_NR_PHASES		5
+
+/*
+ * The ring phases that follow, each ended by a HLT (with hvm's ring every
+ * port access goes to the helper, so a DONE would not reach the host):
+ * IN with the helper on the vCPU's CPU, IN with it on the other CPU, then
+ * posted OUTs (each batch closed by one IN, which the ring serves only
+ * after every write before it) in the same two placements.
+ */
+#define BENCH_RING_PHASES	4
 
 #endif /* HVM_BENCH_LAYOUT_H */

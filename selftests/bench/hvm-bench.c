@@ -35,6 +35,16 @@
  *   exit_pio_out      us per OUT to a port the VMM process serves
  *   exit_pio_in       us per IN from such a port (the VMM's value is
  *                     checked by the guest)
+ *   ring_in_same      us per IN answered by a helper thread through hvm's
+ *                     ring, the thread on the vCPU's CPU; KVM: the same IN
+ *                     exiting to the VMM (what a device model costs there)
+ *   ring_in_other     the same, the helper thread on the other CPU (on
+ *                     a one-CPU lab, Bochs, the same CPU again)
+ *   posted_same       us per OUT to a port hvm posts on its ring, helper
+ *                     on the vCPU's CPU (each batch closed by one read, so
+ *                     every write was consumed); KVM: the OUT exiting to
+ *                     the VMM
+ *   posted_other      the same, the helper on the other CPU
  *
  * Output: a table on stdout (lines starting with '#' are headers and
  * notes; every other line is "NAME UNIT HVM KVM RATIO MIN_RATIO": the
@@ -85,6 +95,10 @@ enum metric {
 	M_EXIT_CPUID,
 	M_EXIT_PIO_OUT,
 	M_EXIT_PIO_IN,
+	M_RING_IN_SAME,
+	M_RING_IN_OTHER,
+	M_POSTED_SAME,
+	M_POSTED_OTHER,
 	NR_METRICS,
 };
 
@@ -115,6 +129,14 @@ static const struct {
 		"OUT served by the VMM process" },
 	[M_EXIT_PIO_IN] = { "exit_pio_in", "us",
 		"IN served by the VMM process" },
+	[M_RING_IN_SAME] = { "ring_in_same", "us",
+		"IN: hvm ring, helper on the vCPU's CPU; KVM exit to VMM" },
+	[M_RING_IN_OTHER] = { "ring_in_other", "us",
+		"IN: hvm ring, helper on the other CPU; KVM exit to VMM" },
+	[M_POSTED_SAME] = { "posted_same", "us",
+		"OUT: hvm posted, helper on the vCPU's CPU; KVM exit to VMM" },
+	[M_POSTED_OTHER] = { "posted_other", "us",
+		"OUT: hvm posted, helper on the other CPU; KVM exit to VMM" },
 };
 
 enum { B_HVM, B_KVM, NR_BACKENDS };
@@ -333,6 +355,7 @@ struct child_report {
 	char msg[256];
 	double touch_us;
 	double exit_us[3];	/* cpuid, pio out, pio in */
+	double ring_us[BENCH_RING_PHASES];	/* M_RING_IN_SAME ... */
 };
 
 static void child_fail(int fd, struct child_report *r, int err,
@@ -395,6 +418,38 @@ static int run_phase(const struct bench_backend *be, struct bench_vm *vm,
 		}
 		snprintf(why, size, "unexpected exit: %s",
 			 e.kind == BENCH_EXIT_HLT ? "HLT" :
+			 e.kind == BENCH_EXIT_PIO ? "PIO to another port" :
+			 e.desc);
+		return -EPROTO;
+	}
+}
+
+/*
+ * Runs a ring phase: until the guest's HLT.  Port exits (KVM, or hvm
+ * without a ring) are answered as in run_phase().  0, or a message in r.
+ */
+static int run_to_hlt(const struct bench_backend *be, struct bench_vm *vm,
+		      struct child_report *r)
+{
+	struct bench_exit e;
+	int ret;
+
+	for (;;) {
+		memset(&e, 0, sizeof(e));
+		ret = be->run(vm, &e);
+		if (ret) {
+			r->error = ret;
+			snprintf(r->msg, sizeof(r->msg), "run: %s",
+				 strerror(-ret));
+			return ret;
+		}
+		if (e.kind == BENCH_EXIT_HLT)
+			return 0;
+		if (e.kind == BENCH_EXIT_PIO && (e.port == BENCH_PORT_IO ||
+						 e.port == BENCH_PORT_POSTED))
+			continue;
+		r->error = -EPROTO;
+		snprintf(r->msg, sizeof(r->msg), "unexpected exit: %s",
 			 e.kind == BENCH_EXIT_PIO ? "PIO to another port" :
 			 e.desc);
 		return -EPROTO;
@@ -505,6 +560,30 @@ static void child_main(const struct bench_backend *be, enum variant v,
 			   (unsigned long long)port_exits[2],
 			   (unsigned long long)opt.exits,
 			   (unsigned long long)opt.exits);
+	/*
+	 * Same CPU, other CPU, same, other (bench_layout.h).  A lab with one
+	 * CPU (Bochs) has no other: the "other" rows then measure the same
+	 * placement again rather than fail.
+	 */
+	for (i = 0; i < BENCH_RING_PHASES; i++) {
+		int other = sysconf(_SC_NPROCESSORS_ONLN) > 1 ?
+			    (opt.cpu ? 0 : 1) : opt.cpu;
+		int cpu = i % 2 ? other : opt.cpu;
+
+		if (be->ring) {
+			ret = be->ring(vm, cpu);
+			if (ret)
+				child_fail(report_fd, &r, ret,
+					   "helper thread on CPU %d: %s", cpu,
+					   strerror(-ret));
+		}
+		t0 = now_seconds();
+		if (run_to_hlt(be, vm, &r))
+			child_fail(report_fd, &r, r.error, "ring phase %llu: %s",
+				   (unsigned long long)i, r.msg);
+		r.ring_us[i] = exits ? (now_seconds() - t0) * 1e6 / opt.exits
+				     : NAN;
+	}
 	{
 		struct bench_exit e = { 0 };
 
@@ -611,6 +690,8 @@ static void measure(int b, unsigned int round, enum variant v, bool exits)
 		values[M_EXIT_CPUID][b][round] = r.exit_us[0];
 		values[M_EXIT_PIO_OUT][b][round] = r.exit_us[1];
 		values[M_EXIT_PIO_IN][b][round] = r.exit_us[2];
+		for (int i = 0; i < BENCH_RING_PHASES; i++)
+			values[M_RING_IN_SAME + i][b][round] = r.ring_us[i];
 	}
 	close(go[1]);
 	waitpid(pid, &status, 0);
@@ -675,6 +756,10 @@ static uint64_t iterations(enum metric m)
 	case M_EXIT_CPUID:
 	case M_EXIT_PIO_OUT:
 	case M_EXIT_PIO_IN:
+	case M_RING_IN_SAME:
+	case M_RING_IN_OTHER:
+	case M_POSTED_SAME:
+	case M_POSTED_OTHER:
 		return opt.exits;
 	default:
 		return 1;

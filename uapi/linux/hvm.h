@@ -194,7 +194,11 @@ enum hvm_exit_reason {
 struct hvm_run {
 	__u32 exit_reason;	/* enum hvm_exit_reason */
 	__u32 regs_dirty;
-	__u64 reserved0;
+	/*
+	 * VM exits of this vCPU so far, counted by the kernel (was reserved
+	 * and zero before; read-only for userspace).
+	 */
+	__u64 nr_exits;
 	union {
 		/*
 		 * HVM_EXIT_IO / HVM_EXIT_MMIO without a ring.  For a read,
@@ -254,7 +258,25 @@ struct hvm_run {
  *        -> FREE (kernel consumed the result)
  *
  * State stores use release ordering and loads acquire ordering on both
- * sides.  Posted writes go to a single-producer-per-lock, single-consumer
+ * sides.
+ *
+ * Ring layout version 2 (header.version == HVM_RING_VERSION) adds two
+ * bitmaps to the header, bit i for slot i; every version-1 field keeps its
+ * meaning, so a helper that scans the slots still works:
+ *   pending_mask  the kernel sets bit i (atomic OR, after storing PENDING)
+ *                 so the helper finds its work without scanning; the
+ *                 helper takes the bits with an atomic exchange with 0 and
+ *                 serves the slots whose state is PENDING.
+ *   waiting_mask  the kernel sets bit i while slot i's vCPU sleeps for
+ *                 COMPLETE (and clears it once awake).  After storing
+ *                 COMPLETE and a full fence, a helper that sees the bit
+ *                 clear may skip HVM_RING_NOTIFY: the vCPU is still
+ *                 polling and sees COMPLETE by itself.
+ * HVM_RING_NOTIFY's argument: 0 wakes every waiting vCPU (version 1),
+ * else bit i wakes slot i's vCPU only; vCPUs waiting for posted room are
+ * woken by either.
+ *
+ * Posted writes go to a single-producer-per-lock, single-consumer
  * ring of entries; the kernel advances posted_head, the helper
  * posted_tail.  A synchronous request carries posted_seq: the helper must
  * have consumed every posted entry before it (posted_tail >= posted_seq)
@@ -262,6 +284,8 @@ struct hvm_run {
  * writes.
  */
 #define HVM_RING_MAGIC		0x484d5652U	/* "RVMH" */
+/* header.version: 1 had no pending_mask / waiting_mask. */
+#define HVM_RING_VERSION	2
 
 enum hvm_slot_state {
 	HVM_SLOT_FREE		= 0,
@@ -302,7 +326,7 @@ struct hvm_posted_entry {
 
 struct hvm_ring_header {
 	__u32 magic;		/* HVM_RING_MAGIC */
-	__u32 version;		/* HVM_API_VERSION */
+	__u32 version;		/* HVM_RING_VERSION (1 before the masks) */
 	__u32 nr_slots;
 	__u32 nr_posted;	/* power of two */
 	__u32 slots_offset;	/* from the start of the mapping */
@@ -313,7 +337,18 @@ struct hvm_ring_header {
 	__u64 posted_head;
 	/* Helper-written: entries consumed so far.  Kernel reads (acquire). */
 	__u64 posted_tail;
-	__u64 reserved[4];
+	/* Version 2: slots PENDING not yet taken by a helper (bit = slot). */
+	__u64 pending_mask;
+	/* Version 2: slots whose vCPU sleeps until HVM_RING_NOTIFY. */
+	__u64 waiting_mask;
+	/*
+	 * Version 2: non-zero while a vCPU sleeps for room in the posted
+	 * ring; a helper that advanced posted_tail then calls
+	 * HVM_RING_NOTIFY (full fence between the two, as for waiting_mask).
+	 */
+	__u32 posted_waiting;
+	__u32 reserved1;
+	__u64 reserved[1];
 };
 
 #define HVM_POSTED_MAX_RANGES	16
