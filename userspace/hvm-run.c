@@ -166,6 +166,7 @@ static void usage(FILE *out)
 "                   directory of hvm-run)\n"
 "  --verbose        report unhandled exits and device accesses\n"
 "  --help           this text\n"
+"  --version        print the version of hvm-run and of the hvm API\n"
 "\n"
 "Machine state at the entry, per mode:\n"
 "  real    CS = DS = SS = 0, IP = entry (must be below 0x10000),\n"
@@ -252,6 +253,7 @@ static void parse_options(int argc, char **argv, struct options *opts)
 		{ "hugetlb", no_argument, NULL, 'g' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t value;
@@ -310,6 +312,10 @@ static void parse_options(int argc, char **argv, struct options *opts)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("hvm-run %s (hvm API version %d)\n", HVM_VERSION,
+			       HVM_API_VERSION);
 			exit(0);
 		case ':':
 			die("option '%s' needs a value (see --help)",
