@@ -57,10 +57,10 @@ debug_pkgs=("${lab_svm_pkgs[@]}" linux-source-6.1 flex bison bc libelf-dev
 
 # python3-docutils: rst2man, for the manual pages.
 install_pkgs=("${build_pkgs[@]}" python3-docutils)
-# What debian/control's Build-Depends and the packages' Depends name, and
-# lintian.
+# What debian/control's Build-Depends and the packages' Depends name;
+# lintian and pkg-config for selftests/package-test.sh.
 package_pkgs=("${install_pkgs[@]}" dpkg-dev debhelper dh-dkms dkms fakeroot
-	      lintian adduser)
+	      lintian adduser pkg-config)
 
 wanted=()
 for group in "$@"; do
