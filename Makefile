@@ -20,8 +20,10 @@ BUILD := $(CURDIR)/build
 HVM_TOP := $(CURDIR)
 include userspace/version.mk
 
-# `make install` / `make uninstall`.  The module goes where kbuild's
-# modules_install puts external modules (/lib/modules/$(KVER)/extra/), the
+# `make install` / `make uninstall`.  The module goes to
+# /lib/modules/$(KVER)/$(INSTALL_MOD_DIR)/module/hvm.ko (kbuild's default
+# directory for external modules is extra/ on 6.1 and updates/ on 6.12:
+# one name for both; depmod prefers updates/ over the kernel's own), the
 # rest under PREFIX.  DESTDIR stages everything into a directory instead
 # and skips what changes the running system (depmod, ldconfig, the group).
 DESTDIR ?=
@@ -29,6 +31,7 @@ PREFIX ?= /usr/local
 MANDIR ?= $(PREFIX)/share/man
 UDEVRULESDIR ?= /lib/udev/rules.d
 DKMS_SRCDIR ?= /usr/src/hvm-$(HVM_VERSION)
+INSTALL_MOD_DIR ?= updates
 # Manual pages: Documentation/man/NAME.SECTION.rst becomes NAME.SECTION.
 MAN_PAGES := $(patsubst Documentation/man/%.rst,$(BUILD)/man/%,\
 	$(wildcard Documentation/man/*.rst))
@@ -153,17 +156,21 @@ install: deps-install
 
 uninstall: uninstall-module uninstall-tools
 
+# Debian's kernels sign every module at build time (MODULE_SIG_ALL) with a
+# key their headers do not ship: modules_install would try and only print
+# errors.  hvm.ko is installed unsigned (DKMS signs with its own key).
 install-module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) CONFIG_MODULE_SIG_ALL= \
 		modules_install
 	$(if $(DESTDIR),,depmod -a $(KVER))
 
 # Every compression modules_install may have used for this kernel.
 uninstall-module:
 	rm -f $(foreach c,ko ko.gz ko.xz ko.zst,\
-		$(DESTDIR)/lib/modules/$(KVER)/extra/module/hvm.$(c))
-	-rmdir $(DESTDIR)/lib/modules/$(KVER)/extra/module
+		$(DESTDIR)/lib/modules/$(KVER)/$(INSTALL_MOD_DIR)/module/hvm.$(c))
+	-rmdir $(DESTDIR)/lib/modules/$(KVER)/$(INSTALL_MOD_DIR)/module
 	$(if $(DESTDIR),,depmod -a $(KVER))
 
 # The programs, the library and headers (userspace/Makefile), the manual
