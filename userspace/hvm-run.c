@@ -878,9 +878,12 @@ int main(int argc, char **argv)
 
 	ret = hvm_vm_create(&vm);
 	if (ret == -ENOENT) {
-		fprintf(stderr, "hvm: /dev/hvm not found: is the hvm module loaded? (sudo insmod module/hvm.ko)\n");
+		fprintf(stderr, "hvm: /dev/hvm not found: is the hvm module loaded? (sudo modprobe hvm, or sudo insmod module/hvm.ko in the source tree)\n");
 		return STATUS_SETUP_ERROR;
 	}
+	/* The udev rule gives /dev/hvm to the hvm group, nobody else. */
+	if (ret == -EACCES)
+		die("no permission to open /dev/hvm: is this user in the hvm group (a new login after adduser)?");
 	if (ret == -EPROTO)
 		die("/dev/hvm speaks another API version than %d",
 		    HVM_API_VERSION);
