@@ -99,8 +99,14 @@ fi
 # From a copy of the tree (tracked and new files, not build products):
 # dpkg-buildpackage writes the .debs next to the source directory.
 mkdir -p "$work/out/src"
-(cd "$TOP" && git ls-files -z --cached --others --exclude-standard) |
-	(cd "$TOP" && xargs -0 cp --parents -t "$work/out/src")
+if git -C "$TOP" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	(cd "$TOP" && git ls-files -z --cached --others --exclude-standard) |
+		(cd "$TOP" && xargs -0 cp --parents -t "$work/out/src")
+else
+	# An unpacked tarball: everything but what .gitignore names.
+	tar -C "$TOP" --exclude=./build --exclude=./debian/build \
+		--exclude-from="$TOP/.gitignore" -cf - . | tar -C "$work/out/src" -xf -
+fi
 if (cd "$work/out/src" && dpkg-buildpackage -b -us -uc) >"$work/build.log" 2>&1; then
 	ok=1
 	for p in "${packages[@]}"; do
