@@ -247,7 +247,8 @@ EOF
 if [ "$(pkg-config --modversion libhvm 2>&1)" = "$version" ] &&
    gcc -std=c11 -Wall -Wextra -Werror -o "$work/uselib" "$work/uselib.c" \
 	$(pkg-config --cflags --libs libhvm) >"$work/uselib.log" 2>&1 &&
-   ldd "$work/uselib" | tee -a "$work/uselib.log" | grep -q 'libhvm.so.1 => /' &&
+   ldd "$work/uselib" >>"$work/uselib.log" 2>&1 &&
+   grep -q 'libhvm.so.1 => /' "$work/uselib.log" &&
    "$work/uselib" >>"$work/uselib.log" 2>&1; then
 	result 1 package_libhvm_dev
 else
