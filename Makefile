@@ -222,7 +222,7 @@ help:
 	@echo 'make lab-demo        the lab run of `demo` alone'
 	@echo 'make lab-bench       the lab runs of `bench` alone'
 	@echo 'make deps            install missing build packages (deps-lab, deps-lint,'
-	@echo '                     deps-debug)'
+	@echo '                     deps-debug, deps-install, deps-package)'
 	@echo 'make install         build, install hvm.ko (modules_install, depmod), the'
 	@echo '                     programs, libhvm, headers, libhvm.pc, man pages, the udev'
 	@echo '                     rule and the hvm group; DESTDIR=, PREFIX= (/usr/local)'
