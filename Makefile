@@ -3,7 +3,8 @@
 # hvm top-level build.  `make` builds the module, the userspace programs and
 # the selftests; `make check` and `make demo` run them in the nested lab
 # (selftests/lab/, Documentation/testing.rst); `make lint` runs checkpatch,
-# sparse and a W=1 build.  `make help` lists the targets.
+# sparse and a W=1 build; `make install` installs on this host (README.md,
+# "Install").  `make help` lists the targets.
 
 # Kernel to build against: Debian's linux-headers-amd64 (6.1) by default.
 # Recursively expanded on purpose: on a fresh machine the headers appear only
@@ -16,6 +17,27 @@ override KVER := $(shell bash selftests/lab/install-deps.sh release $(KVER))
 endif
 KDIR ?= /usr/src/linux-headers-$(KVER)
 BUILD := $(CURDIR)/build
+HVM_TOP := $(CURDIR)
+include userspace/version.mk
+
+# `make install` / `make uninstall`.  The module goes to
+# /lib/modules/$(KVER)/$(INSTALL_MOD_DIR)/module/hvm.ko (kbuild's default
+# directory for external modules is extra/ on 6.1 and updates/ on 6.12:
+# one name for both; depmod prefers updates/ over the kernel's own), the
+# rest under PREFIX.  DESTDIR stages everything into a directory instead
+# and skips what changes the running system (depmod, ldconfig, the group).
+DESTDIR ?=
+PREFIX ?= /usr/local
+MANDIR ?= $(PREFIX)/share/man
+UDEVRULESDIR ?= /lib/udev/rules.d
+DKMS_SRCDIR ?= /usr/src/hvm-$(HVM_VERSION)
+INSTALL_MOD_DIR ?= updates
+# Manual pages: Documentation/man/NAME.SECTION.rst becomes NAME.SECTION.
+MAN_PAGES := $(patsubst Documentation/man/%.rst,$(BUILD)/man/%,\
+	$(wildcard Documentation/man/*.rst))
+# The module sources DKMS builds from: what kbuild reads, nothing else.
+DKMS_SOURCES := Kbuild module/Kbuild uapi/linux/hvm.h \
+	$(filter-out %.mod.c,$(wildcard module/*.[chS] module/*/*.[chS]))
 
 # Lab inputs; override them to run the lab on other artefacts
 # (e.g. `make lab-check HVM_KO=/tmp/x/hvm.ko LAB_ROOT=/tmp/x/root`).
@@ -33,9 +55,11 @@ export KVER KDIR BUILD VENDOR HVM_KO LAB_ROOT DEMO_CMD
 
 LAB := selftests/lab
 
-.PHONY: all deps deps-lab deps-lint deps-debug module userspace selftests \
-	clean check check-debug demo lab-check lab-demo lint help bench \
-	lab-bench
+.PHONY: all deps deps-lab deps-lint deps-debug deps-install deps-package \
+	module userspace selftests man clean check check-debug demo lab-check \
+	lab-demo lint help bench lab-bench install uninstall install-module \
+	uninstall-module install-tools uninstall-tools install-dkms \
+	uninstall-dkms
 
 all: module userspace selftests
 
@@ -50,6 +74,12 @@ deps-lint:
 
 deps-debug:
 	@bash $(LAB)/install-deps.sh debug
+
+deps-install:
+	@bash $(LAB)/install-deps.sh install
+
+deps-package:
+	@bash $(LAB)/install-deps.sh package
 
 module: deps
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -106,6 +136,76 @@ lab-demo: deps-lab
 lint: deps-lint
 	@bash $(LAB)/lint.sh
 
+# ---- installing on a host ---------------------------------------------------
+#
+# The install-* parts install nothing missing from Debian and build only
+# what they install: debian/rules calls them (with LINK=shared) inside a
+# package build, where apt is not ours to run.
+
+man: $(MAN_PAGES)
+
+# --halt=warning: a markup slip fails the build instead of reaching the page.
+$(BUILD)/man/%: Documentation/man/%.rst userspace/version.mk
+	@mkdir -p $(@D)
+	sed 's/@VERSION@/$(HVM_VERSION)/' $< | \
+		rst2man --halt=warning --no-generator >$@.tmp
+	mv $@.tmp $@
+
+install: deps-install
+	@$(MAKE) --no-print-directory install-module install-tools
+
+uninstall: uninstall-module uninstall-tools
+
+# Debian's kernels sign every module at build time (MODULE_SIG_ALL) with a
+# key their headers do not ship: modules_install would try and only print
+# errors.  hvm.ko is installed unsigned (DKMS signs with its own key).
+install-module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) CONFIG_MODULE_SIG_ALL= \
+		modules_install
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+# Every compression modules_install may have used for this kernel.
+uninstall-module:
+	rm -f $(foreach c,ko ko.gz ko.xz ko.zst,\
+		$(DESTDIR)/lib/modules/$(KVER)/$(INSTALL_MOD_DIR)/module/hvm.$(c))
+	-rmdir $(DESTDIR)/lib/modules/$(KVER)/$(INSTALL_MOD_DIR)/module
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+# The programs, the library and headers (userspace/Makefile), the manual
+# pages, the udev rule and its group.
+install-tools: man
+	$(MAKE) -C userspace install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+	install -d $(DESTDIR)$(UDEVRULESDIR)
+	install -m 644 userspace/60-hvm.rules $(DESTDIR)$(UDEVRULESDIR)/
+	set -e; for page in $(MAN_PAGES); do \
+		section=$${page##*.}; \
+		install -d $(DESTDIR)$(MANDIR)/man$$section; \
+		install -m 644 $$page $(DESTDIR)$(MANDIR)/man$$section/; \
+	done
+	$(if $(DESTDIR),,getent group hvm >/dev/null || groupadd --system hvm)
+
+# The group stays: files and users outside hvm may name it.
+uninstall-tools:
+	$(MAKE) -C userspace uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-hvm.rules
+	rm -f $(foreach p,$(notdir $(MAN_PAGES)),\
+		$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(p))
+
+# The module's sources and dkms.conf in /usr/src/hvm-VERSION for
+# `dkms install hvm/VERSION` (hvm-dkms ships the same tree).
+install-dkms:
+	install -d $(DESTDIR)$(DKMS_SRCDIR)
+	set -e; for f in $(DKMS_SOURCES); do \
+		install -D -m 644 $$f $(DESTDIR)$(DKMS_SRCDIR)/$$f; \
+	done
+	sed 's/#MODULE_VERSION#/$(HVM_VERSION)/' userspace/dkms.conf \
+		>$(DESTDIR)$(DKMS_SRCDIR)/dkms.conf
+
+uninstall-dkms:
+	rm -rf $(DESTDIR)$(DKMS_SRCDIR)
+
 help:
 	@echo 'make                 build module/hvm.ko, userspace/ and selftests/'
 	@echo 'make check           build, run every selftest in the SVM (QEMU) and VMX'
@@ -122,7 +222,13 @@ help:
 	@echo 'make lab-demo        the lab run of `demo` alone'
 	@echo 'make lab-bench       the lab runs of `bench` alone'
 	@echo 'make deps            install missing build packages (deps-lab, deps-lint,'
-	@echo '                     deps-debug)'
+	@echo '                     deps-debug, deps-install, deps-package)'
+	@echo 'make install         build, install hvm.ko (modules_install, depmod), the'
+	@echo '                     programs, libhvm, headers, libhvm.pc, man pages, the udev'
+	@echo '                     rule and the hvm group; DESTDIR=, PREFIX= (/usr/local)'
+	@echo 'make uninstall       remove what make install installed (not the group)'
+	@echo 'make install-dkms    the module sources and dkms.conf into $(DKMS_SRCDIR)'
+	@echo 'make man             the manual pages into build/man/'
 	@echo 'make clean           remove build products and build/'
 
 clean:

@@ -6,6 +6,9 @@
  *
  * help: `hvm-run --help` and `hvm-helper --help` exit 0 and print usage
  *   on stdout, nothing on stderr.
+ * version: `--version` on both exits 0 and prints one line on stdout, the
+ *   program's name, the release version of this build (debian/changelog)
+ *   and the hvm API version; nothing on stderr.
  * bad_invocations: a missing guest file, a malformed --mem size, a guest
  *   larger than guest memory, no guest at all, hvm-helper without a ring
  *   fd, with --mem-map but no --mem-fd, and given a file that is not a
@@ -202,6 +205,23 @@ TEST_F(cli, help)
 	EXPECT_EQ(0, self->r.status);
 	EXPECT_NE(NULL, strstr(self->r.out, "Usage"));
 	EXPECT_EQ(0ULL, self->r.err_len) TH_LOG("stderr: %s", self->r.err);
+}
+
+TEST_F(cli, version)
+{
+	static const char *const progs[] = { "hvm-run", "hvm-helper" };
+	char want[128];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(progs); i++) {
+		RUN(&self->r, (char *)progs[i], "--version");
+		EXPECT_EQ(0, self->r.status);
+		snprintf(want, sizeof(want), "%s %s (hvm API version %d)\n",
+			 progs[i], HVM_VERSION, HVM_API_VERSION);
+		EXPECT_STREQ(want, self->r.out);
+		EXPECT_EQ(0ULL, self->r.err_len)
+			TH_LOG("stderr: %s", self->r.err);
+	}
 }
 
 TEST_F(cli, bad_invocations)

@@ -308,6 +308,7 @@ static void usage(FILE *out)
 		"                 sleeping (adaptive; default 50000, 0: never)\n"
 		"  --verbose      log accesses to unhandled devices on stderr\n"
 		"  --help         this text\n"
+		"  --version      print the version of hvm-helper\n"
 		"\n"
 		"Exits 0 when the VM is gone, 1 on errors.\n", DMA_TEST_PORTS);
 }
@@ -336,6 +337,7 @@ int main(int argc, char **argv)
 		{ "poll-ns", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct helper h;
@@ -415,6 +417,10 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("hvm-helper %s (hvm API version %d)\n",
+			       HVM_VERSION, HVM_API_VERSION);
 			return 0;
 		case ':':
 			fprintf(stderr, "hvm-helper: option '%s' needs a value (see --help)\n",

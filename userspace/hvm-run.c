@@ -166,6 +166,7 @@ static void usage(FILE *out)
 "                   directory of hvm-run)\n"
 "  --verbose        report unhandled exits and device accesses\n"
 "  --help           this text\n"
+"  --version        print the version of hvm-run and of the hvm API\n"
 "\n"
 "Machine state at the entry, per mode:\n"
 "  real    CS = DS = SS = 0, IP = entry (must be below 0x10000),\n"
@@ -252,6 +253,7 @@ static void parse_options(int argc, char **argv, struct options *opts)
 		{ "hugetlb", no_argument, NULL, 'g' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t value;
@@ -310,6 +312,10 @@ static void parse_options(int argc, char **argv, struct options *opts)
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("hvm-run %s (hvm API version %d)\n", HVM_VERSION,
+			       HVM_API_VERSION);
 			exit(0);
 		case ':':
 			die("option '%s' needs a value (see --help)",
@@ -872,9 +878,12 @@ int main(int argc, char **argv)
 
 	ret = hvm_vm_create(&vm);
 	if (ret == -ENOENT) {
-		fprintf(stderr, "hvm: /dev/hvm not found: is the hvm module loaded? (sudo insmod module/hvm.ko)\n");
+		fprintf(stderr, "hvm: /dev/hvm not found: is the hvm module loaded? (sudo modprobe hvm, or sudo insmod module/hvm.ko in the source tree)\n");
 		return STATUS_SETUP_ERROR;
 	}
+	/* The udev rule gives /dev/hvm to the hvm group, nobody else. */
+	if (ret == -EACCES)
+		die("no permission to open /dev/hvm: is this user in the hvm group (a new login after adduser)?");
 	if (ret == -EPROTO)
 		die("/dev/hvm speaks another API version than %d",
 		    HVM_API_VERSION);

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "../uapi/linux/hvm.h"
+#include <linux/hvm.h>
 
 #define HVM_DEVICE_PATH "/dev/hvm"
 

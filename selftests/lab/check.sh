@@ -26,6 +26,15 @@
 # in the list's order.  Either way the output is one lane's after the
 # other's: the first is shown as it comes, the next from its start once
 # the first ended.
+#
+# Beside the lab runs, selftests/package-test.sh builds, installs, checks
+# and purges the Debian packages on this machine (no lab; it needs root).
+# It starts first, at CHECK_PACKAGES_NICE (default 19) and idle I/O
+# priority: the emulators keep their cores and it runs in what they leave
+# (between runs, after a lane ends), so it may end after the labs.  Its
+# results count in the total and its report comes after the labs'.
+# CHECK_PACKAGES=0 skips it; `make check-debug` (CHECK_DEBUG=1) does not
+# run it.
 set -uo pipefail
 
 LAB_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -57,6 +66,9 @@ CHECK_VMX_SECOND=${CHECK_VMX_SECOND-decoder_test debugreg_test fuzz_ioctl_test}
 if [ "$debug" != 1 ] && [[ " ${vendors[*]} " == *" vmx "* ]]; then
 	bash "$LAB_DIR/install-deps.sh" lab-vmx || exit 2
 fi
+
+packages=${CHECK_PACKAGES:-1}
+[ "$debug" = 1 ] && packages=0
 
 summary_re='^([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$'
 
@@ -146,6 +158,15 @@ run_lane() {
 
 out_dir=$BUILD/lab/check
 mkdir -p "$out_dir"
+package_pid=
+if [ "$packages" = 1 ]; then
+	nice -n "${CHECK_PACKAGES_NICE:-19}" ionice -c 3 \
+		bash "$TOP/selftests/package-test.sh" \
+		>"$out_dir/package.out" 2>&1 </dev/null &
+	package_pid=$!
+	# SIGTERM lets it purge what it installed.
+	trap '[ -n "$package_pid" ] && kill "$package_pid" 2>/dev/null' EXIT
+fi
 nr_lanes=${#lanes[@]}
 if [ "$nr_lanes" -gt 1 ]; then
 	echo "check: $nr_lanes lanes side by side; their reports follow one after the other"
@@ -154,7 +175,7 @@ if [ "$nr_lanes" -gt 1 ]; then
 		run_lane $i "$out_dir/lane$i.results" >"$out_dir/lane$i.out" 2>&1 &
 		pids+=($!)
 	done
-	trap 'kill "${pids[@]}" 2>/dev/null' EXIT
+	trap 'kill "${pids[@]}" $package_pid 2>/dev/null' EXIT
 	for ((i = 0; i < nr_lanes; i++)); do
 		tail -n +1 -f --pid="${pids[$i]}" "$out_dir/lane$i.out"
 		wait "${pids[$i]}"
@@ -164,13 +185,36 @@ else
 	run_lane 0 "$out_dir/lane0.results"
 fi
 
-passed=0 failed=0 skipped=0
+results_files=()
 for ((i = 0; i < nr_lanes; i++)); do
+	results_files+=("$out_dir/lane$i.results")
+done
+if [ -n "$package_pid" ]; then
+	echo "check: === package test (selftests/package-test.sh) ==="
+	started=$SECONDS
+	trap 'kill "$package_pid" 2>/dev/null' EXIT
+	tail -n +1 -f --pid="$package_pid" "$out_dir/package.out"
+	wait "$package_pid"
+	trap - EXIT
+	last=$(grep -E "$summary_re" "$out_dir/package.out" | tail -n 1)
+	if [[ "$last" =~ $summary_re ]]; then
+		echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[4]:-0}" \
+			>"$out_dir/package.results"
+	else
+		echo "not ok - package test ended without a result"
+		echo "0 1 0" >"$out_dir/package.results"
+	fi
+	echo "check: package test waited for $((SECONDS - started)) s after the labs"
+	results_files+=("$out_dir/package.results")
+fi
+
+passed=0 failed=0 skipped=0
+for results in "${results_files[@]}"; do
 	while read -r p f s; do
 		passed=$((passed + p))
 		failed=$((failed + f))
 		skipped=$((skipped + s))
-	done <"$out_dir/lane$i.results"
+	done <"$results"
 done
 
 line="$passed passed, $failed failed"

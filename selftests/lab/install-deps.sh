@@ -7,7 +7,9 @@
 #   install-deps.sh release SERIES
 #
 # GROUP: build, lint, lab (= lab-svm), lab-svm (QEMU), lab-vmx (Bochs),
-# debug (what building a kernel from linux-source-6.1 needs).
+# debug (what building a kernel from linux-source-6.1 needs), install
+# (`make install`: the manual pages need rst2man), package (building and
+# testing the Debian packages: selftests/package-test.sh).
 #
 # Silent and quick (one dpkg-query) when everything is present, so that every
 # make target can call it.  KVER (environment) names the kernel hvm.ko is
@@ -53,6 +55,13 @@ lab_vmx_pkgs=("${build_pkgs[@]}" bochs bochsbios vgabios bochs-term xorriso
 debug_pkgs=("${lab_svm_pkgs[@]}" linux-source-6.1 flex bison bc libelf-dev
 	    libssl-dev)
 
+# python3-docutils: rst2man, for the manual pages.
+install_pkgs=("${build_pkgs[@]}" python3-docutils)
+# What debian/control's Build-Depends and the packages' Depends name;
+# lintian and pkg-config for selftests/package-test.sh.
+package_pkgs=("${install_pkgs[@]}" dpkg-dev debhelper dh-dkms dkms fakeroot
+	      lintian adduser pkg-config)
+
 wanted=()
 for group in "$@"; do
 	case "$group" in
@@ -61,8 +70,10 @@ for group in "$@"; do
 	lab|lab-svm)	wanted+=("${lab_svm_pkgs[@]}") ;;
 	lab-vmx)	wanted+=("${lab_vmx_pkgs[@]}") ;;
 	debug)		wanted+=("${debug_pkgs[@]}") ;;
+	install)	wanted+=("${install_pkgs[@]}") ;;
+	package)	wanted+=("${package_pkgs[@]}") ;;
 	*)
-		echo "install-deps.sh: unknown group '$group' (build, lint, lab, lab-svm, lab-vmx, debug)" >&2
+		echo "install-deps.sh: unknown group '$group' (build, lint, lab, lab-svm, lab-vmx, debug, install, package)" >&2
 		exit 2 ;;
 	esac
 done
