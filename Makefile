@@ -34,7 +34,8 @@ export KVER KDIR BUILD VENDOR HVM_KO LAB_ROOT DEMO_CMD
 LAB := selftests/lab
 
 .PHONY: all deps deps-lab deps-lint deps-debug module userspace selftests \
-	clean check check-debug demo lab-check lab-demo lint help
+	clean check check-debug demo lab-check lab-demo lint help bench \
+	lab-bench
 
 all: module userspace selftests
 
@@ -76,6 +77,17 @@ check-debug: deps-debug
 		{ echo 'not ok - build: make userspace selftests failed'; echo '0 passed, 1 failed'; exit 1; }
 	@VENDOR=$(CHECK_VENDOR) bash $(LAB)/debug-lab.sh
 
+# hvm against KVM in each lab (VENDOR=svm or vmx for one): results in
+# build/bench/results.json, the tables printed (Documentation/
+# performance.rst).  HVM_KO= measures another module, BENCH_ARGS= passes
+# options to hvm-bench.
+bench: deps-lab
+	@$(MAKE) --no-print-directory all
+	@VENDOR=$(CHECK_VENDOR) bash $(LAB)/bench.sh
+
+lab-bench: deps-lab
+	@VENDOR=$(CHECK_VENDOR) bash $(LAB)/bench.sh
+
 # The same lab, without building first: for artefacts built elsewhere.
 lab-check: deps-lab
 	@bash $(LAB)/lab.sh check
@@ -104,8 +116,11 @@ help:
 	@echo 'make check KVER=6.12 build for and boot another Debian kernel series'
 	@echo 'make demo            build, run $$DEMO_CMD in the lab (HOST=1: on this host)'
 	@echo 'make lint            checkpatch --strict, sparse and W=1 on module/ and uapi/'
+	@echo 'make bench           hvm against KVM in both labs, build/bench/results.json'
+	@echo '                     (VENDOR= for one lab, HVM_KO= for another module)'
 	@echo 'make lab-check       the lab run of `check` alone (HVM_KO=, LAB_ROOT= to override)'
 	@echo 'make lab-demo        the lab run of `demo` alone'
+	@echo 'make lab-bench       the lab runs of `bench` alone'
 	@echo 'make deps            install missing build packages (deps-lab, deps-lint,'
 	@echo '                     deps-debug)'
 	@echo 'make clean           remove build products and build/'

@@ -226,10 +226,31 @@ static bool fault_must_retry(struct hvm_vm *vm, unsigned long seq,
 
 /* ---- tables and faults ------------------------------------------------------ */
 
+/*
+ * Table pages, charged to the caller's memory cgroup and counted where
+ * the host counts other hypervisors' (SecPageTables in /proc/meminfo,
+ * sec_pagetables in memory.stat).
+ */
+static u64 *table_alloc(void)
+{
+	u64 *table = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+
+	if (table)
+		mod_lruvec_page_state(virt_to_page(table),
+				      NR_SECONDARY_PAGETABLE, 1);
+	return table;
+}
+
+static void table_free(u64 *table)
+{
+	mod_lruvec_page_state(virt_to_page(table), NR_SECONDARY_PAGETABLE, -1);
+	free_page((unsigned long)table);
+}
+
 static int cache_fill(struct hvm_mmu_cache *cache)
 {
 	while (cache->nr < HVM_MMU_CACHE_PAGES) {
-		u64 *page = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+		u64 *page = table_alloc();
 
 		if (!page)
 			return -ENOMEM;
@@ -241,7 +262,7 @@ static int cache_fill(struct hvm_mmu_cache *cache)
 void hvm_mmu_cache_free(struct hvm_mmu_cache *cache)
 {
 	while (cache->nr)
-		free_page((unsigned long)cache->pages[--cache->nr]);
+		table_free(cache->pages[--cache->nr]);
 }
 
 /*
@@ -411,8 +432,8 @@ int hvm_mmu_fault(struct hvm_vcpu *vcpu, u64 gpa, bool write)
 {
 	struct hvm_vm *vm = vcpu->vm;
 	struct hvm_slot *found, slot;
+	bool writable, logging, resident;
 	unsigned long hva, seq;
-	bool writable, logging;
 	struct page *page;
 	int level, ret;
 
@@ -440,6 +461,16 @@ int hvm_mmu_fault(struct hvm_vcpu *vcpu, u64 gpa, bool write)
 	ret = 0;
 	if (writable && (!logging || write))
 		ret = get_user_pages_fast_only(hva, 1, FOLL_WRITE, &page);
+	if (ret != 1 && !write) {
+		writable = false;
+		ret = get_user_pages_fast_only(hva, 1, 0, &page);
+	}
+	/*
+	 * Only memory the host already has is worth looking around in:
+	 * on fresh memory the neighbours are absent too, and looking costs
+	 * as much as the fault.
+	 */
+	resident = ret == 1;
 	if (ret != 1) {
 		/* A write reaches here only for a writable slot. */
 		writable = write;
@@ -464,7 +495,7 @@ int hvm_mmu_fault(struct hvm_vcpu *vcpu, u64 gpa, bool write)
 		mark_dirty(hvm_find_slot(vm, gpa), gpa);
 		atomic64_inc(&vm->mmu.stats.dirty_faults);
 	}
-	if (level == 1 && !logging && !vm->mmu.in_progress)
+	if (level == 1 && resident && !logging && !vm->mmu.in_progress)
 		fault_around(vm, &slot, gpa);
 	read_unlock(&vm->mmu.lock);
 	put_page(page);
@@ -721,14 +752,14 @@ int hvm_mmu_init(struct hvm_vm *vm)
 
 	rwlock_init(&vm->mmu.lock);
 	mutex_init(&vm->mmu.slots_lock);
-	vm->mmu.root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	vm->mmu.root = table_alloc();
 	if (!vm->mmu.root)
 		return -ENOMEM;
 	atomic64_set(&vm->mmu.stats.table_pages, 1);
 	vm->mmu.notifier.ops = &hvm_mn_ops;
 	ret = mmu_notifier_register(&vm->mmu.notifier, vm->mm);
 	if (ret) {
-		free_page((unsigned long)vm->mmu.root);
+		table_free(vm->mmu.root);
 		vm->mmu.root = NULL;
 		return ret;
 	}
@@ -744,7 +775,7 @@ static void free_table(u64 *table, int level)
 		if (pt_present(table[i]) && !pt_is_leaf(table[i], level))
 			free_table(pt_table(table[i]), level - 1);
 	}
-	free_page((unsigned long)table);
+	table_free(table);
 }
 
 void hvm_mmu_destroy(struct hvm_vm *vm)

@@ -15,73 +15,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/klog.h>
-#include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 #include "kselftest_harness.h"
 #include "test_util.h"
 
 #define KVM_CREATE_VM_IOCTL	_IO(0xAE, 0x01)
 #define KLOG_SIZE		(1 << 20)
-
-struct kmod {
-	const char *name;	/* file name without .ko */
-	const char *dir;	/* under /lib/modules/RELEASE/kernel/ */
-	bool optional;		/* may be built in or absent */
-};
-
-static const struct kmod amd_modules[] = {
-	{ "irqbypass", "virt/lib", true },
-	{ "ccp", "drivers/crypto/ccp", true },
-	{ "kvm", "arch/x86/kvm", false },
-	{ "kvm-amd", "arch/x86/kvm", false },
-};
-
-static const struct kmod intel_modules[] = {
-	{ "irqbypass", "virt/lib", true },
-	{ "kvm", "arch/x86/kvm", false },
-	{ "kvm-intel", "arch/x86/kvm", false },
-};
-
-/*
- * The running kernel's own modules when its module tree has KVM (the debug
- * lab puts one in /lib/modules), else the ones selftests/Makefile shipped
- * next to the test for Debian's kernel.  -ENOENT when there is none.
- */
-static int load_module(const struct kmod *m)
-{
-	char path[256];
-	struct utsname uts;
-	int fd, ret;
-
-	uname(&uts);
-	snprintf(path, sizeof(path),
-		 "/lib/modules/%s/kernel/arch/x86/kvm/kvm.ko", uts.release);
-	if (access(path, F_OK) == 0)
-		snprintf(path, sizeof(path), "/lib/modules/%s/kernel/%s/%s.ko",
-			 uts.release, m->dir, m->name);
-	else
-		snprintf(path, sizeof(path), "%s.ko", m->name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -ENOENT;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	return ret == -EEXIST ? 0 : ret;
-}
-
-static void unload_module(const char *name)
-{
-	char mod[32];
-	size_t i;
-
-	/* Loaded module names use '_' where file names have '-'. */
-	snprintf(mod, sizeof(mod), "%s", name);
-	for (i = 0; mod[i]; i++)
-		if (mod[i] == '-')
-			mod[i] = '_';
-	syscall(SYS_delete_module, mod, O_NONBLOCK);
-}
 
 static bool dmesg_has(const char *needle)
 {
@@ -111,13 +50,8 @@ FIXTURE_SETUP(kvm)
 	ASSERT_LE(0, sys);
 	ASSERT_EQ(0, hvm_get_caps(sys, &caps));
 	close(sys);
-	if (caps.vendor == HVM_VENDOR_AMD) {
-		self->mods = amd_modules;
-		self->nr_mods = ARRAY_SIZE(amd_modules);
-	} else {
-		self->mods = intel_modules;
-		self->nr_mods = ARRAY_SIZE(intel_modules);
-	}
+	self->nr_mods = kvm_modules(caps.vendor == HVM_VENDOR_AMD,
+				    &self->mods);
 }
 
 FIXTURE_TEARDOWN(kvm)
@@ -129,7 +63,7 @@ FIXTURE_TEARDOWN(kvm)
 	if (self->kvm_fd >= 0)
 		close(self->kvm_fd);
 	for (i = self->nr_mods; i-- > 0;)
-		unload_module(self->mods[i].name);
+		kmod_unload(self->mods[i].name);
 }
 
 TEST_F(kvm, kvm_holds_the_cpu)
@@ -145,7 +79,7 @@ TEST_F(kvm, kvm_holds_the_cpu)
 	if (access("/proc/lockdep_stats", F_OK) == 0)
 		SKIP(return, "KVM is not exercised under the debug kernel");
 	for (i = 0; i < self->nr_mods; i++) {
-		ret = load_module(&self->mods[i]);
+		ret = kmod_load(&self->mods[i]);
 		if (ret == -ENOENT && self->mods[i].optional)
 			continue;
 		if (ret == -ENOENT)
@@ -172,7 +106,7 @@ TEST_F(kvm, kvm_holds_the_cpu)
 	self->kvm_vm = -1;
 	close(self->kvm_fd);
 	self->kvm_fd = -1;
-	unload_module(self->mods[self->nr_mods - 1].name);
+	kmod_unload(self->mods[self->nr_mods - 1].name);
 	ret = hvm_vm_create(&vm);
 	ASSERT_EQ(0, ret) TH_LOG("HVM_CREATE_VM after KVM left: %s",
 				 strerror(-ret));

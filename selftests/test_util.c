@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Shared helpers for the hvm selftests: see test_util.h. */
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -8,6 +9,8 @@
 #include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include "kselftest.h"
@@ -87,8 +90,8 @@ static int setup_vcpu_mode(struct test_vm *t, struct hvm_vcpu_handle *vcpu)
 	return -EINVAL;
 }
 
-int test_vm_create(struct test_vm *t, struct guest_blob guest,
-		   enum guest_mode mode)
+static int vm_create(struct test_vm *t, struct guest_blob guest,
+		     enum guest_mode mode, bool shared)
 {
 	size_t guest_size = guest.end - guest.start;
 	struct hvm_vcpu_handle *vcpu;
@@ -98,6 +101,7 @@ int test_vm_create(struct test_vm *t, struct guest_blob guest,
 	memset(t, 0, sizeof(*t));
 	t->vm.sys_fd = -1;
 	t->vm.vm_fd = -1;
+	t->mem_fd = -1;
 	t->mode = mode;
 	if (guest_size == 0 || guest_size > GUEST_CODE_MAX)
 		return -E2BIG;
@@ -105,8 +109,12 @@ int test_vm_create(struct test_vm *t, struct guest_blob guest,
 	ret = hvm_vm_create(&t->vm);
 	if (ret < 0)
 		return ret;
-	ret = hvm_vm_add_memory(&t->vm, 0, GUEST_RAM_GPA, GUEST_RAM_SIZE, 0,
-				&ram);
+	if (shared)
+		ret = hvm_vm_add_memfd(&t->vm, 0, GUEST_RAM_GPA, GUEST_RAM_SIZE,
+				       0, 0, &ram, &t->mem_fd);
+	else
+		ret = hvm_vm_add_memory(&t->vm, 0, GUEST_RAM_GPA,
+					GUEST_RAM_SIZE, 0, &ram);
 	if (ret < 0)
 		goto fail;
 	t->ram = ram;
@@ -122,6 +130,18 @@ int test_vm_create(struct test_vm *t, struct guest_blob guest,
 fail:
 	test_vm_destroy(t);
 	return ret;
+}
+
+int test_vm_create(struct test_vm *t, struct guest_blob guest,
+		   enum guest_mode mode)
+{
+	return vm_create(t, guest, mode, false);
+}
+
+int test_vm_create_shared(struct test_vm *t, struct guest_blob guest,
+			  enum guest_mode mode)
+{
+	return vm_create(t, guest, mode, true);
 }
 
 int test_vm_add_vcpu(struct test_vm *t, struct hvm_vcpu_handle **out)
@@ -153,6 +173,7 @@ void test_vm_destroy(struct test_vm *t)
 	t->vm.sys_fd = -1;
 	/* The RAM belongs to the VM handle in libhvm; forget our view. */
 	t->ram = NULL;
+	t->mem_fd = -1;
 }
 
 static void *ring_helper_thread(void *arg)
@@ -255,6 +276,97 @@ int sigusr1_interrupts(void)
 	struct sigaction sa = { .sa_handler = on_sigusr1 };
 
 	return sigaction(SIGUSR1, &sa, NULL) ? -errno : 0;
+}
+
+static const struct kmod kvm_amd_modules[] = {
+	{ "irqbypass", "virt/lib", true },
+	{ "ccp", "drivers/crypto/ccp", true },
+	{ "kvm", "arch/x86/kvm", false },
+	{ "kvm-amd", "arch/x86/kvm", false },
+};
+
+static const struct kmod kvm_intel_modules[] = {
+	{ "irqbypass", "virt/lib", true },
+	{ "kvm", "arch/x86/kvm", false },
+	{ "kvm-intel", "arch/x86/kvm", false },
+};
+
+size_t kvm_modules(bool amd, const struct kmod **mods)
+{
+	if (amd) {
+		*mods = kvm_amd_modules;
+		return ARRAY_SIZE(kvm_amd_modules);
+	}
+	*mods = kvm_intel_modules;
+	return ARRAY_SIZE(kvm_intel_modules);
+}
+
+int kmod_load_file(const char *path)
+{
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+int kmod_load(const struct kmod *m)
+{
+	char path[256];
+	struct utsname uts;
+	int ret;
+
+	uname(&uts);
+	snprintf(path, sizeof(path),
+		 "/lib/modules/%s/kernel/arch/x86/kvm/kvm.ko", uts.release);
+	if (access(path, F_OK) == 0)
+		snprintf(path, sizeof(path), "/lib/modules/%s/kernel/%s/%s.ko",
+			 uts.release, m->dir, m->name);
+	else
+		snprintf(path, sizeof(path), "%s.ko", m->name);
+	ret = kmod_load_file(path);
+	return ret == -EEXIST ? 0 : ret;
+}
+
+/* Loaded module names use '_' where file names have '-'. */
+static void kmod_name(char *mod, size_t size, const char *name)
+{
+	size_t i;
+
+	snprintf(mod, size, "%s", name);
+	for (i = 0; mod[i]; i++)
+		if (mod[i] == '-')
+			mod[i] = '_';
+}
+
+int kmod_unload(const char *name)
+{
+	char mod[64];
+
+	kmod_name(mod, sizeof(mod), name);
+	return syscall(SYS_delete_module, mod, O_NONBLOCK) ? -errno : 0;
+}
+
+bool kmod_loaded(const char *name)
+{
+	char mod[64], path[96];
+
+	kmod_name(mod, sizeof(mod), name);
+	snprintf(path, sizeof(path), "/sys/module/%s", mod);
+	return access(path, F_OK) == 0;
+}
+
+bool cpu_is_amd(void)
+{
+	unsigned int eax, ebx, ecx, edx;
+
+	if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx))
+		return false;
+	/* "AuthenticAMD": EBX "Auth", EDX "enti", ECX "cAMD". */
+	return ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163;
 }
 
 int sysfs_write(const char *path, const char *text)

@@ -41,6 +41,7 @@ struct test_vm {
 	unsigned int nr_vcpus;
 	enum guest_mode mode;
 	uint8_t *ram;		/* host view of slot 0 */
+	int mem_fd;		/* slot 0's memfd (owned by vm), or -1 */
 };
 
 /*
@@ -50,6 +51,12 @@ struct test_vm {
  */
 int test_vm_create(struct test_vm *t, struct guest_blob guest,
 		   enum guest_mode mode);
+/*
+ * The same with slot 0 in a memfd (hvm_vm_add_memfd()) that a helper
+ * process can map: t->mem_fd.
+ */
+int test_vm_create_shared(struct test_vm *t, struct guest_blob guest,
+			  enum guest_mode mode);
 /* Another vCPU (next id) set up like the first one. */
 int test_vm_add_vcpu(struct test_vm *t, struct hvm_vcpu_handle **vcpu);
 /* Closes everything; safe on a zeroed or half-created test_vm. */
@@ -124,6 +131,36 @@ int ring_helper_stop(struct ring_helper *helper);
 		       (unsigned long long)__sr.idt.base, __sr.idt.limit, \
 		       __sr.cs.selector, __sr.cs.attrib, __sr.ss.selector); \
 } while (0)
+
+/*
+ * Kernel modules a test loads itself: KVM's, for the tests and the bench
+ * that compare with it or make it hold the CPU, and hvm.ko again after the
+ * bench unloaded it.  selftests/Makefile ships Debian's KVM modules next to
+ * the tests; a lab whose module tree has KVM (the debug lab) is used
+ * instead.
+ */
+struct kmod {
+	const char *name;	/* file name without .ko */
+	const char *dir;	/* under /lib/modules/RELEASE/kernel/ */
+	bool optional;		/* may be built in or absent */
+};
+
+/* KVM's modules for an AMD (else Intel) CPU, in load order; their number. */
+size_t kvm_modules(bool amd, const struct kmod **mods);
+/*
+ * Loads m from the running kernel's module tree when it has KVM, else
+ * NAME.ko from the current directory.  0 (also when already loaded),
+ * -ENOENT when there is no such file, or -errno from finit_module().
+ */
+int kmod_load(const struct kmod *m);
+/* Loads the module file at path: 0, or -errno (-EEXIST: already loaded). */
+int kmod_load_file(const char *path);
+/* Unloads a module by file name ('-' or '_'): 0 or -errno, never waits. */
+int kmod_unload(const char *name);
+/* Whether /sys/module/NAME exists (loaded or built in). */
+bool kmod_loaded(const char *name);
+/* The CPU's vendor from CPUID leaf 0, for when hvm.ko is not loaded. */
+bool cpu_is_amd(void);
 
 /* Seconds on CLOCK_MONOTONIC. */
 double now_seconds(void);

@@ -8,6 +8,10 @@
 #   lab.sh refusal  boot a CPU the backend must refuse (vendor-*.sh picks
 #                   it: LAB_REFUSAL_CPU); pass if insmod failed cleanly
 #                   (lab_refused)
+#   lab.sh bench    run selftests/hvm-bench (hvm against KVM) as the one
+#                   test of a check run, then save its results to
+#                   $BENCH_OUT/results-$VENDOR.json and its table to
+#                   $BENCH_OUT/table-$VENDOR.txt and print the table
 #
 # Environment (the top-level Makefile sets the first six):
 #   KVER              kernel release hvm.ko was built for; the lab boots it
@@ -35,6 +39,10 @@
 #   LAB_RUN_NAME      name of this kind of run: its files go to
 #                     $BUILD/lab/NAME/ and $BUILD/lab-NAME-console.log
 #                     (default VENDOR-JOB, with -demo only for the demo)
+#   BENCH_ARGS        bench: more hvm-bench options (--rounds 3 ...)
+#   BENCH_OUT         bench: where results go (default $BUILD/bench)
+#   LAB_BENCH_TIMEOUT bench: guest seconds hvm-bench may run (default 3000;
+#                     it is LAB_TEST_TIMEOUT for the bench)
 set -uo pipefail
 
 LAB_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -49,16 +57,26 @@ LAB_DEMO_TIMEOUT=${LAB_DEMO_TIMEOUT:-300}
 
 job=${1:-}
 case "$job" in
-check|demo|refusal) ;;
+check|demo|refusal|bench) ;;
 *)
-	echo "usage: lab.sh check|demo|refusal" >&2
+	echo "usage: lab.sh check|demo|refusal|bench" >&2
 	exit 2 ;;
 esac
+
+# The bench runs hvm-bench as the single test of a check run, so that the
+# console is judged the same way (status, kernel problems, hangs); only
+# its timeouts are longer: 64 MiB first touches and 10,000 exits per row,
+# ten times per round, take many minutes under Bochs.
+if [ "$job" = bench ]; then
+	LAB_TEST_TIMEOUT=${LAB_BENCH_TIMEOUT:-3000}
+	LAB_TIMEOUT=${LAB_TIMEOUT:-3600}
+	BENCH_OUT=${BENCH_OUT:-$BUILD/bench}
+fi
 
 # For check, even a lab that cannot start ends with the summary line.
 die() {
 	echo "lab: $*" >&2
-	if [ "$job" = check ]; then
+	if [ "$job" = check ] || [ "$job" = bench ]; then
 		echo "not ok - lab: $*"
 		echo "0 passed, 1 failed"
 	fi
@@ -73,6 +91,9 @@ LAB_TIMEOUT=${LAB_TIMEOUT:-${LAB_VENDOR_TIMEOUT:-600}}
 if [ -z "${LAB_SILENCE:-}" ]; then
 	if [ "$job" = check ]; then
 		LAB_SILENCE=$((LAB_TEST_TIMEOUT + 60))
+	elif [ "$job" = bench ]; then
+		# hvm-bench prints a line per round and backend.
+		LAB_SILENCE=900
 	else
 		LAB_SILENCE=$((LAB_DEMO_TIMEOUT + 60))
 	fi
@@ -90,16 +111,15 @@ done
 HVM_KO=$(realpath -m "$HVM_KO")
 LAB_ROOT=$(realpath -m "$LAB_ROOT")
 mkdir -p "$BUILD/lab"
-# One lab per vendor at a time in a build tree: runs of a vendor share its
-# extracted kernel.  The two vendors' labs may run side by side (check.sh
-# does, one emulator thread per core); every other file is the run's own.
-exec 9>"$BUILD/lab/.lock-$VENDOR"
-if ! flock -n 9; then
-	echo "lab: another $VENDOR lab run is using $BUILD/lab; waiting for it"
-	flock 9
-fi
 LAB_RUN_NAME=${LAB_RUN_NAME:-$VENDOR-$job}
 [[ "$LAB_RUN_NAME" =~ ^[A-Za-z0-9._-]+$ ]] || die "LAB_RUN_NAME must be a plain file name (got '$LAB_RUN_NAME')"
+# One run of a name at a time in a build tree: its files are its own
+# (check.sh runs several names side by side, one emulator per core).
+exec 9>"$BUILD/lab/.lock-$LAB_RUN_NAME"
+if ! flock -n 9; then
+	echo "lab: another $LAB_RUN_NAME lab run is using $BUILD/lab; waiting for it"
+	flock 9
+fi
 run_dir=$BUILD/lab/$LAB_RUN_NAME
 mkdir -p "$run_dir"
 # What the emulator itself prints (vendor-*.sh send it here).
@@ -119,7 +139,12 @@ job_dir=$run_dir/job
 rm -rf "$job_dir"
 mkdir -p "$job_dir"
 list=$LAB_ROOT/selftests/list
-if [ -n "${LAB_TESTS:-}" ]; then
+if [ "$job" = bench ]; then
+	[ -x "$LAB_ROOT/selftests/hvm-bench" ] ||
+		die "no $LAB_ROOT/selftests/hvm-bench (run make)"
+	echo hvm-bench >"$job_dir/list"
+	list=$job_dir/list
+elif [ -n "${LAB_TESTS:-}" ]; then
 	for name in $LAB_TESTS; do
 		[ -x "$LAB_ROOT/selftests/$name" ] ||
 			die "LAB_TESTS: no test $name in $LAB_ROOT/selftests"
@@ -135,6 +160,7 @@ fi
 	echo "LAB_TEST_TIMEOUT=$LAB_TEST_TIMEOUT"
 	echo "LAB_DEMO_TIMEOUT=$LAB_DEMO_TIMEOUT"
 	echo "LAB_DEMO_CMD=$(sh_quote "$DEMO_CMD")"
+	echo "LAB_BENCH_ARGS=$(sh_quote "${BENCH_ARGS:-}")"
 } >"$job_dir/job"
 
 initramfs=$run_dir/initramfs.cpio.gz
@@ -200,8 +226,32 @@ if [ "$job" = refusal ]; then
 	exit 1
 fi
 
-awk -v job="$job" -v lab_end="$LAB_END" -v lab_timeout="$LAB_TIMEOUT" \
+report_job=$job
+[ "$job" = bench ] && report_job=check
+awk -v job="$report_job" -v lab_end="$LAB_END" -v lab_timeout="$LAB_TIMEOUT" \
 	-v lab_silence="$LAB_SILENCE" \
 	-v test_timeout="$LAB_TEST_TIMEOUT" -v log_path="${log#"$TOP"/}" \
 	-v list_file="$list" \
 	-f "$LAB_DIR/ktap-report.awk" "$log"
+status=$?
+[ "$job" = bench ] || exit $status
+
+# hvm-bench's output, between its test markers: the "json {...}" line and
+# the table (rows and '#' lines).  Saved even when the run failed, for
+# whatever rows it has.
+mkdir -p "$BENCH_OUT"
+bench_out=$(sed -n '/@@hvm-lab: test begin hvm-bench/,/@@hvm-lab: test end hvm-bench/p' "$log" |
+	tr -d '\r' | grep -v '@@hvm-lab: ')
+grep '^json {' <<<"$bench_out" | tail -n 1 | sed 's/^json //' \
+	>"$BENCH_OUT/results-$VENDOR.json"
+# The table: hvm-bench's header line and rows, not its progress notes.
+grep -v '^json {' <<<"$bench_out" | grep -v '^\[ *[0-9]*\.[0-9]*\]' |
+	grep -v '^# hvm-bench: round' >"$BENCH_OUT/table-$VENDOR.txt"
+[ -s "$BENCH_OUT/results-$VENDOR.json" ] || {
+	rm -f "$BENCH_OUT/results-$VENDOR.json"
+	echo "lab: hvm-bench printed no results"
+	status=1
+}
+echo "lab: $VENDOR bench table (${BENCH_OUT#"$TOP"/}/table-$VENDOR.txt):"
+cat "$BENCH_OUT/table-$VENDOR.txt"
+exit $status

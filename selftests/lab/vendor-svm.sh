@@ -51,7 +51,7 @@ lab_svm_vmlinux() {
 		echo "$out"
 		return 0
 	fi
-	local setup_sects payload_offset payload_length start magic trailer=4
+	local setup_sects payload_offset payload_length start magic trailer=4 tmp
 	local -a unpack
 	setup_sects=$(od -An -t u1 -j $((0x1f1)) -N 1 "$bzimage" | tr -d ' ')
 	payload_offset=$(od -An -t u4 -j $((0x248)) -N 4 "$bzimage" | tr -d ' ')
@@ -70,15 +70,18 @@ lab_svm_vmlinux() {
 		echo "lab: ${unpack[0]} is needed to unpack $bzimage (make deps-lab)" >&2
 		return 1
 	}
+	# Runs side by side may extract at once: each into its own file,
+	# renamed into place whole.
+	tmp=$(mktemp "$out.XXXXXX") || return 1
 	if ! dd if="$bzimage" iflag=skip_bytes,count_bytes skip="$start" \
 		count="$((payload_length - trailer))" status=none |
-		"${unpack[@]}" >"$out.tmp" 2>/dev/null ||
-		[ "$(head -c 4 "$out.tmp" | od -An -t x1 | tr -d ' ')" != 7f454c46 ]; then
-		rm -f "$out.tmp"
+		"${unpack[@]}" >"$tmp" 2>/dev/null ||
+		[ "$(head -c 4 "$tmp" | od -An -t x1 | tr -d ' ')" != 7f454c46 ]; then
+		rm -f "$tmp"
 		echo "lab: could not extract an ELF vmlinux from $bzimage" >&2
 		return 1
 	fi
-	mv "$out.tmp" "$out"
+	mv "$tmp" "$out"
 	echo "$out"
 }
 

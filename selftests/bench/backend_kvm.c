@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvm-bench's KVM backend: /dev/kvm through the raw ioctls of
+ * <linux/kvm.h>, set up like the hvm backend: the same two slots, the
+ * CPUID table KVM calls supported, 32-bit flat segments without paging.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "bench.h"
+#include "bench_layout.h"
+
+/* KVM needs three pages of guest-physical space for its real-mode TSS. */
+#define KVM_TSS_GPA	0xfffbd000UL
+
+struct bench_vm {
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_fd;
+	struct kvm_run *run;
+	size_t run_size;
+};
+
+static int kvm_slot(struct bench_vm *b, uint32_t slot,
+		    const struct bench_mem *mem)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = slot,
+		.guest_phys_addr = mem->gpa,
+		.memory_size = mem->size,
+		.userspace_addr = (uintptr_t)mem->host,
+	};
+
+	return ioctl(b->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) ? -errno : 0;
+}
+
+/* What KVM calls supported, as hvm_vm_set_default_cpuid() does for hvm. */
+static int kvm_default_cpuid(struct bench_vm *b)
+{
+	struct kvm_cpuid2 *cpuid;
+	int nent = 64, ret;
+
+	for (;;) {
+		cpuid = calloc(1, sizeof(*cpuid) +
+			       nent * sizeof(cpuid->entries[0]));
+		if (!cpuid)
+			return -ENOMEM;
+		cpuid->nent = nent;
+		if (!ioctl(b->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid))
+			break;
+		ret = -errno;
+		free(cpuid);
+		if (ret != -E2BIG || nent >= 4096)
+			return ret;
+		nent *= 2;
+	}
+	ret = ioctl(b->vcpu_fd, KVM_SET_CPUID2, cpuid) ? -errno : 0;
+	free(cpuid);
+	return ret;
+}
+
+static void flat_segment(struct kvm_segment *s, uint16_t selector,
+			 uint8_t type)
+{
+	memset(s, 0, sizeof(*s));
+	s->base = 0;
+	s->limit = 0xffffffff;
+	s->selector = selector;
+	s->type = type;
+	s->present = 1;
+	s->db = 1;
+	s->s = 1;
+	s->g = 1;
+}
+
+/* The state hvm_vcpu_setup_prot32() gives an hvm vCPU. */
+static int kvm_setup_prot32(struct bench_vm *b)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (ioctl(b->vcpu_fd, KVM_GET_SREGS, &sregs))
+		return -errno;
+	flat_segment(&sregs.cs, 0x08, 0xb);
+	flat_segment(&sregs.ds, 0x10, 0x3);
+	sregs.es = sregs.ds;
+	sregs.fs = sregs.ds;
+	sregs.gs = sregs.ds;
+	sregs.ss = sregs.ds;
+	sregs.cr0 = 0x11;	/* PE, ET */
+	sregs.cr4 = 0;
+	sregs.efer = 0;
+	if (ioctl(b->vcpu_fd, KVM_SET_SREGS, &sregs))
+		return -errno;
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = GUEST_CODE_GPA;
+	regs.rflags = 0x2;
+	return ioctl(b->vcpu_fd, KVM_SET_REGS, &regs) ? -errno : 0;
+}
+
+static void kvm_destroy(struct bench_vm *b)
+{
+	if (!b)
+		return;
+	if (b->run)
+		munmap(b->run, b->run_size);
+	if (b->vcpu_fd >= 0)
+		close(b->vcpu_fd);
+	if (b->vm_fd >= 0)
+		close(b->vm_fd);
+	if (b->kvm_fd >= 0)
+		close(b->kvm_fd);
+	free(b);
+}
+
+static int kvm_create(struct bench_vm **out, const struct bench_mem *low,
+		      const struct bench_mem *touch, const char **desc)
+{
+	struct bench_vm *b = calloc(1, sizeof(*b));
+	void *run;
+	int ret;
+
+	if (!b)
+		return -ENOMEM;
+	b->vm_fd = -1;
+	b->vcpu_fd = -1;
+	*desc = "open /dev/kvm";
+	b->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (b->kvm_fd < 0)
+		goto fail_errno;
+	*desc = "KVM_GET_API_VERSION";
+	if (ioctl(b->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		ret = -EPROTO;
+		goto fail;
+	}
+	*desc = "KVM_CREATE_VM";
+	b->vm_fd = ioctl(b->kvm_fd, KVM_CREATE_VM, 0);
+	if (b->vm_fd < 0)
+		goto fail_errno;
+	/*
+	 * VMX without unrestricted guest needs it for real mode; harmless
+	 * elsewhere, and it keeps both vendors' set-up the same.
+	 */
+	*desc = "KVM_SET_TSS_ADDR";
+	if (ioctl(b->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_GPA))
+		goto fail_errno;
+	*desc = "KVM_SET_USER_MEMORY_REGION";
+	ret = kvm_slot(b, 0, low);
+	if (!ret)
+		ret = kvm_slot(b, 1, touch);
+	if (ret)
+		goto fail;
+	*desc = "KVM_CREATE_VCPU";
+	b->vcpu_fd = ioctl(b->vm_fd, KVM_CREATE_VCPU, 0);
+	if (b->vcpu_fd < 0)
+		goto fail_errno;
+	*desc = "KVM_GET_VCPU_MMAP_SIZE";
+	ret = ioctl(b->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (ret < 0)
+		goto fail_errno;
+	if (ret < (int)sizeof(struct kvm_run)) {
+		ret = -EPROTO;
+		goto fail;
+	}
+	b->run_size = ret;
+	*desc = "mmap kvm_run";
+	run = mmap(NULL, b->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   b->vcpu_fd, 0);
+	if (run == MAP_FAILED)
+		goto fail_errno;
+	b->run = run;
+	*desc = "KVM_SET_CPUID2";
+	ret = kvm_default_cpuid(b);
+	if (ret)
+		goto fail;
+	*desc = "vCPU set-up";
+	ret = kvm_setup_prot32(b);
+	if (ret)
+		goto fail;
+	*out = b;
+	return 0;
+fail_errno:
+	ret = errno ? -errno : -EIO;
+fail:
+	kvm_destroy(b);
+	return ret;
+}
+
+static int kvm_run_once(struct bench_vm *b, struct bench_exit *e)
+{
+	struct kvm_run *run = b->run;
+	uint8_t *data;
+
+	if (ioctl(b->vcpu_fd, KVM_RUN, 0))
+		return -errno;
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		e->kind = BENCH_EXIT_PIO;
+		e->port = run->io.port;
+		e->is_write = run->io.direction == KVM_EXIT_IO_OUT;
+		/* KVM completes the IN from here at the next KVM_RUN. */
+		if (!e->is_write) {
+			data = (uint8_t *)run + run->io.data_offset;
+			memset(data, 0, (size_t)run->io.size * run->io.count);
+			data[0] = BENCH_IO_VALUE;
+		}
+		break;
+	case KVM_EXIT_HLT:
+		e->kind = BENCH_EXIT_HLT;
+		break;
+	default:
+		e->kind = BENCH_EXIT_OTHER;
+		snprintf(e->desc, sizeof(e->desc), "KVM exit %u",
+			 run->exit_reason);
+		if (run->exit_reason == KVM_EXIT_FAIL_ENTRY)
+			snprintf(e->desc, sizeof(e->desc),
+				 "KVM_EXIT_FAIL_ENTRY hw %#llx",
+				 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		break;
+	}
+	return 0;
+}
+
+const struct bench_backend bench_kvm = {
+	.name = "kvm",
+	.create = kvm_create,
+	.run = kvm_run_once,
+	.destroy = kvm_destroy,
+};

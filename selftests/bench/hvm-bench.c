@@ -1,0 +1,991 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvm-bench: guest memory and exit costs of hvm beside KVM, measured in the
+ * same boot of the nested lab (Documentation/performance.rst).
+ *
+ * Each round runs every backend once, hvm first in even rounds and KVM
+ * first in odd ones, so that a drift of the lab (page cache, fragmentation,
+ * the emulator's translation cache) does not always favour the same one.
+ * Only one hypervisor is loaded while the other measures: before a KVM run
+ * hvm.ko is unloaded and KVM's modules are loaded, and the other way
+ * round.  Each measurement runs in a child process of its own in a memory
+ * cgroup of its own, so that what the VM charges can be read while the VM
+ * is alive and nothing survives into the next measurement.
+ *
+ * The rows (medians over the rounds; hvm/KVM is the ratio of the medians):
+ *   first_touch       us per MiB for the guest's first write to each 4 KiB
+ *                     page of the area, host memory without huge pages
+ *   first_touch_thp   the same with transparent huge pages asked for
+ *   first_touch_memfd the same on the memory hvm-run gives a guest: a
+ *                     memfd mapped shared (libhvm's hvm_memfd_alloc())
+ *   kmem_per_vm       kB: Slab + PageTables + VmallocUsed + KernelStack of
+ *                     /proc/meminfo with the VM alive and its area touched,
+ *                     minus the same before the child was created
+ *   kmem_per_vm_thp   the same for the huge page run
+ *   sec_pagetables    kB: the SecPageTables delta of /proc/meminfo (6.1
+ *                     and later): nested page tables the kernel was told
+ *                     about (KVM tells it; pages from alloc_page() that
+ *                     nobody accounts show in none of these figures)
+ *   memcg_kernel      kB the child's memory cgroup counts as kernel memory
+ *                     (memory.stat "kernel"): what the VM charges its owner
+ *   memcg_current     kB of memory.current of that cgroup (the guest's RAM
+ *                     included)
+ *   exit_cpuid        us per CPUID, which both hypervisors handle in the
+ *                     kernel
+ *   exit_pio_out      us per OUT to a port the VMM process serves
+ *   exit_pio_in       us per IN from such a port (the VMM's value is
+ *                     checked by the guest)
+ *
+ * Output: a table on stdout (lines starting with '#' are headers and
+ * notes; every other line is "NAME UNIT HVM KVM RATIO MIN_RATIO": the
+ * medians, their ratio and the ratio of the smallest values, '-' for no
+ * value), and with --json one more line "json {...}" with every round's
+ * values.  The ratio of the minima (times only) is there because a busy
+ * lab host only ever adds time: the fastest round of each is the one
+ * least disturbed.
+ * Exit status 0 when every run worked, 1 otherwise.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "test_util.h"
+#include "kmem_check.h"
+#include "bench.h"
+#include "bench_layout.h"
+
+DECLARE_GUEST(bench_guest);
+
+#define MAX_ROUNDS	99
+#define MIB		(1024.0 * 1024.0)
+#define HUGE_2M		(2UL << 20)
+
+enum metric {
+	M_FIRST_TOUCH,
+	M_FIRST_TOUCH_THP,
+	M_FIRST_TOUCH_MEMFD,
+	M_KMEM,
+	M_KMEM_THP,
+	M_SEC_PT,
+	M_MEMCG_KERNEL,
+	M_MEMCG_CURRENT,
+	M_EXIT_CPUID,
+	M_EXIT_PIO_OUT,
+	M_EXIT_PIO_IN,
+	NR_METRICS,
+};
+
+static const struct {
+	const char *name;
+	const char *unit;
+	const char *what;
+} metrics[NR_METRICS] = {
+	[M_FIRST_TOUCH] = { "first_touch", "us/MiB",
+		"guest's first write to each 4 KiB page, no huge pages" },
+	[M_FIRST_TOUCH_THP] = { "first_touch_thp", "us/MiB",
+		"the same, host memory with MADV_HUGEPAGE" },
+	[M_FIRST_TOUCH_MEMFD] = { "first_touch_memfd", "us/MiB",
+		"the same, guest RAM from hvm_memfd_alloc() (MAP_SHARED)" },
+	[M_KMEM] = { "kmem_per_vm", "kB",
+		"Slab+PageTables+VmallocUsed+KernelStack delta, VM alive" },
+	[M_KMEM_THP] = { "kmem_per_vm_thp", "kB",
+		"the same for the huge page run" },
+	[M_SEC_PT] = { "sec_pagetables", "kB",
+		"SecPageTables delta: nested page tables the kernel counts" },
+	[M_MEMCG_KERNEL] = { "memcg_kernel", "kB",
+		"memory.stat kernel of the VM owner's cgroup" },
+	[M_MEMCG_CURRENT] = { "memcg_current", "kB",
+		"memory.current of that cgroup, guest RAM included" },
+	[M_EXIT_CPUID] = { "exit_cpuid", "us",
+		"CPUID handled in the kernel" },
+	[M_EXIT_PIO_OUT] = { "exit_pio_out", "us",
+		"OUT served by the VMM process" },
+	[M_EXIT_PIO_IN] = { "exit_pio_in", "us",
+		"IN served by the VMM process" },
+};
+
+enum { B_HVM, B_KVM, NR_BACKENDS };
+
+/* The guest memory of one measurement. */
+enum variant {
+	V_ANON,		/* anonymous, MADV_NOHUGEPAGE; also kmem and exits */
+	V_THP,		/* anonymous, MADV_HUGEPAGE */
+	V_MEMFD,	/* hvm_memfd_alloc(): what hvm-run uses */
+};
+static const struct bench_backend *const backends[NR_BACKENDS] = {
+	[B_HVM] = &bench_hvm,
+	[B_KVM] = &bench_kvm,
+};
+
+static struct {
+	unsigned int rounds;
+	uint64_t touch_mib;
+	uint64_t exits;
+	bool use[NR_BACKENDS];
+	bool swap_modules;
+	bool json;
+	int cpu;
+	const char *hvm_ko;
+} opt = {
+	.rounds = 5,
+	.touch_mib = 64,
+	.exits = 10000,
+	.use = { true, true },
+	.swap_modules = true,
+	.cpu = 0,
+	.hvm_ko = "/hvm/hvm.ko",
+};
+
+/* values[metric][backend][round]; NAN where there is none. */
+static double values[NR_METRICS][NR_BACKENDS][MAX_ROUNDS];
+static bool amd;
+static bool hvm_was_loaded;
+static bool thp_switched_on;
+static int failures;
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("# hvm-bench: error: ", stdout);
+	vprintf(fmt, ap);
+	putchar('\n');
+	fflush(stdout);
+	va_end(ap);
+	failures++;
+}
+
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("# hvm-bench: ", stdout);
+	vprintf(fmt, ap);
+	putchar('\n');
+	fflush(stdout);
+	va_end(ap);
+}
+
+/* ---- modules ------------------------------------------------------------- */
+
+static void kvm_unload_all(void)
+{
+	const struct kmod *mods;
+	size_t n = kvm_modules(amd, &mods);
+
+	while (n-- > 0)
+		kmod_unload(mods[n].name);
+}
+
+static int kvm_load_all(void)
+{
+	const struct kmod *mods;
+	size_t i, n = kvm_modules(amd, &mods);
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = kmod_load(&mods[i]);
+		if (ret == -ENOENT && mods[i].optional)
+			continue;
+		if (ret) {
+			fail("loading %s.ko: %s", mods[i].name, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * hvm.ko out: its last VM may still be going away (the final fput runs
+ * from task work), so wait for the reference count first.
+ */
+static int hvm_unload(void)
+{
+	int ret = -EBUSY, i;
+
+	if (!kmod_loaded("hvm"))
+		return 0;
+	for (i = 0; i < 500; i++) {
+		if (hvm_module_refcnt() == 0) {
+			ret = kmod_unload("hvm");
+			if (ret != -EAGAIN && ret != -EWOULDBLOCK)
+				break;
+		}
+		usleep(10000);
+	}
+	if (ret)
+		fail("unloading hvm.ko: %s", strerror(-ret));
+	return ret;
+}
+
+static int hvm_load(void)
+{
+	int ret;
+
+	if (kmod_loaded("hvm"))
+		return 0;
+	ret = kmod_load_file(opt.hvm_ko);
+	if (ret && ret != -EEXIST) {
+		fail("loading %s: %s", opt.hvm_ko, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+/* Leaves only the hypervisor of backend b loaded (hvm too with --keep-hvm). */
+static int switch_to(int b)
+{
+	if (b == B_HVM) {
+		kvm_unload_all();
+		return hvm_load();
+	}
+	if (opt.swap_modules && hvm_unload())
+		return -EBUSY;
+	return kvm_load_all();
+}
+
+/* ---- transparent huge pages ---------------------------------------------- */
+
+#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+
+/*
+ * The kernel turns THP off by default below 512 MiB of RAM, which the
+ * Bochs lab has: first_touch_thp would then measure 4 KiB pages again.
+ * MADV_HUGEPAGE areas get huge pages under "madvise"; the setting is put
+ * back at the end.
+ */
+static void thp_allow(void)
+{
+	if (!sysfs_has_word(THP_ENABLED, "[never]"))
+		return;
+	if (sysfs_write(THP_ENABLED, "madvise"))
+		note("THP is off and cannot be switched on: first_touch_thp uses 4 KiB pages");
+	else
+		thp_switched_on = true;
+}
+
+static void thp_restore(void)
+{
+	if (thp_switched_on && sysfs_write(THP_ENABLED, "never"))
+		note("could not switch THP off again");
+}
+
+/* ---- memory cgroup ------------------------------------------------------- */
+
+/* The value of key in the cgroup's memory.stat, -1 if it has none. */
+static long memcg_stat(const char *dir, const char *key)
+{
+	char path[PATH_MAX + 16], line[256];
+	size_t len = strlen(key);
+	long value = -1, v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/memory.stat", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, len) && line[len] == ' ' &&
+		    sscanf(line + len, "%ld", &v) == 1) {
+			value = v;
+			break;
+		}
+	}
+	fclose(f);
+	return value;
+}
+
+/* SecPageTables of /proc/meminfo in kB, -1 when the kernel has none. */
+static long sec_pagetables_kb(void)
+{
+	char line[128];
+	long value = -1, v;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "SecPageTables: %ld kB", &v) == 1)
+			value = v;
+	fclose(f);
+	return value;
+}
+
+/* ---- one measurement, in a child ----------------------------------------- */
+
+struct child_report {
+	int error;		/* 0, or -errno with msg */
+	char msg[256];
+	double touch_us;
+	double exit_us[3];	/* cpuid, pio out, pio in */
+};
+
+static void child_fail(int fd, struct child_report *r, int err,
+		       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	r->error = err ? err : -EIO;
+	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	va_end(ap);
+	if (write(fd, r, sizeof(*r)) != sizeof(*r))
+		_exit(2);
+	_exit(1);
+}
+
+/* A 2 MiB aligned anonymous area: huge pages can back it whole. */
+static void *alloc_area(uint64_t size, bool huge)
+{
+	uint8_t *p = mmap(NULL, size + HUGE_2M, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *start, *end;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	start = (uint8_t *)(((uintptr_t)p + HUGE_2M - 1) & ~(HUGE_2M - 1));
+	end = start + size;
+	if (start > p)
+		munmap(p, start - p);
+	munmap(end, p + size + HUGE_2M - end);
+	if (madvise(start, size, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)) {
+		munmap(start, size);
+		return NULL;
+	}
+	return start;
+}
+
+/*
+ * Runs the guest until it ends a phase (OUT to BENCH_PORT_DONE); exits to
+ * BENCH_PORT_IO are counted in *io.  0, or -errno with the reason in why.
+ */
+static int run_phase(const struct bench_backend *be, struct bench_vm *vm,
+		     uint64_t *io, char *why, size_t size)
+{
+	struct bench_exit e;
+	int ret;
+
+	for (;;) {
+		memset(&e, 0, sizeof(e));
+		ret = be->run(vm, &e);
+		if (ret) {
+			snprintf(why, size, "run: %s", strerror(-ret));
+			return ret;
+		}
+		if (e.kind == BENCH_EXIT_PIO && e.port == BENCH_PORT_DONE)
+			return 0;
+		if (e.kind == BENCH_EXIT_PIO && e.port == BENCH_PORT_IO) {
+			(*io)++;
+			continue;
+		}
+		snprintf(why, size, "unexpected exit: %s",
+			 e.kind == BENCH_EXIT_HLT ? "HLT" :
+			 e.kind == BENCH_EXIT_PIO ? "PIO to another port" :
+			 e.desc);
+		return -EPROTO;
+	}
+}
+
+/*
+ * The child: create the VM, time the touch, tell the parent (which then
+ * reads the memory figures while the VM is alive), wait for its go, then
+ * time the exit phases when asked.
+ */
+static void child_main(const struct bench_backend *be, enum variant v,
+		       bool exits, int report_fd, int go_fd)
+{
+	uint64_t touch_size = opt.touch_mib << 20;
+	uint64_t pages = touch_size / 4096, io = 0, port_exits[3], i;
+	size_t code_size = bench_guest_end - bench_guest_start;
+	struct child_report r = { 0 };
+	struct bench_mem low, touch;
+	struct bench_vm *vm = NULL;
+	const char *desc = "";
+	uint64_t params[3];
+	char why[192];
+	double t0;
+	cpu_set_t cpus;
+	char go;
+	int ret;
+
+	ret = sysfs_write("cgroup.procs", "0");
+	if (ret)
+		child_fail(report_fd, &r, ret, "joining the memory cgroup");
+	CPU_ZERO(&cpus);
+	CPU_SET(opt.cpu, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus))
+		child_fail(report_fd, &r, -errno, "pinning to CPU %d", opt.cpu);
+
+	low.gpa = GUEST_RAM_GPA;
+	low.size = GUEST_RAM_SIZE;
+	low.host = alloc_area(low.size, false);
+	touch.gpa = BENCH_TOUCH_GPA;
+	touch.size = touch_size;
+	if (v == V_MEMFD) {
+		int fd;
+
+		ret = hvm_memfd_alloc(touch.size, 0, &fd, &touch.host);
+		if (ret)
+			child_fail(report_fd, &r, ret, "hvm_memfd_alloc: %s",
+				   strerror(-ret));
+	} else {
+		touch.host = alloc_area(touch.size, v == V_THP);
+	}
+	if (!low.host || !touch.host)
+		child_fail(report_fd, &r, -ENOMEM, "guest memory");
+	memcpy((uint8_t *)low.host + GUEST_CODE_GPA, bench_guest_start,
+	       code_size);
+	params[BENCH_PARAM_TOUCH_GPA] = BENCH_TOUCH_GPA;
+	params[BENCH_PARAM_TOUCH_PAGES] = pages;
+	params[BENCH_PARAM_EXITS] = exits ? opt.exits : 0;
+	memcpy((uint8_t *)low.host + GUEST_PARAM_GPA, params, sizeof(params));
+
+	ret = be->create(&vm, &low, &touch, &desc);
+	if (ret)
+		child_fail(report_fd, &r, ret, "%s: %s", desc, strerror(-ret));
+	ret = run_phase(be, vm, &io, why, sizeof(why));
+	if (ret)
+		child_fail(report_fd, &r, ret, "warm-up: %s", why);
+	t0 = now_seconds();
+	ret = run_phase(be, vm, &io, why, sizeof(why));
+	if (ret)
+		child_fail(report_fd, &r, ret, "touch: %s", why);
+	r.touch_us = (now_seconds() - t0) * 1e6;
+	/* Page i got the number of pages left: the guest wrote them all. */
+	for (i = 0; i < pages; i++) {
+		uint32_t v;
+
+		memcpy(&v, (uint8_t *)touch.host + i * 4096, sizeof(v));
+		if (v != pages - i)
+			child_fail(report_fd, &r, -EIO,
+				   "page %llu of the area holds %u, not %llu",
+				   (unsigned long long)i, v,
+				   (unsigned long long)(pages - i));
+	}
+	if (write(report_fd, &r, sizeof(r)) != sizeof(r))
+		_exit(2);
+	if (read(go_fd, &go, 1) != 1)
+		_exit(2);
+
+	for (i = 0; i < 3; i++) {
+		uint64_t before = io;
+
+		t0 = now_seconds();
+		ret = run_phase(be, vm, &io, why, sizeof(why));
+		if (ret)
+			child_fail(report_fd, &r, ret, "exit phase %llu: %s",
+				   (unsigned long long)i + BENCH_PHASE_CPUID,
+				   why);
+		r.exit_us[i] = exits ? (now_seconds() - t0) * 1e6 / opt.exits
+				     : NAN;
+		port_exits[i] = io - before;
+	}
+	/* CPUID stays in the kernel; each OUT and IN reached us once. */
+	if (exits && (port_exits[0] != 0 || port_exits[1] != opt.exits ||
+		      port_exits[2] != opt.exits))
+		child_fail(report_fd, &r, -EPROTO,
+			   "port exits: cpuid %llu, out %llu, in %llu (want 0, %llu, %llu)",
+			   (unsigned long long)port_exits[0],
+			   (unsigned long long)port_exits[1],
+			   (unsigned long long)port_exits[2],
+			   (unsigned long long)opt.exits,
+			   (unsigned long long)opt.exits);
+	{
+		struct bench_exit e = { 0 };
+
+		ret = be->run(vm, &e);
+		if (ret || e.kind != BENCH_EXIT_HLT)
+			child_fail(report_fd, &r, ret ? ret : -EPROTO,
+				   "the guest did not end in HLT: %s",
+				   ret ? strerror(-ret) : e.desc[0] ? e.desc :
+				   "a port access");
+	}
+	be->destroy(vm);
+	if (write(report_fd, &r, sizeof(r)) != sizeof(r))
+		_exit(2);
+	_exit(0);
+}
+
+static bool read_report(int fd, struct child_report *r)
+{
+	ssize_t n = read(fd, r, sizeof(*r));
+
+	return n == sizeof(*r);
+}
+
+/*
+ * One measurement of backend b in round `round` on the memory of variant
+ * v; exits adds the exit phases.  Fills values[][b][round].
+ */
+static void measure(int b, unsigned int round, enum variant v, bool exits)
+{
+	const struct bench_backend *be = backends[b];
+	struct kmem_figures before, during;
+	struct child_report r = { 0 };
+	int report[2], go[2], status;
+	char cg[PATH_MAX];
+	long cur = -1, kern = -1, sec_before, sec_during;
+	bool ok;
+	pid_t pid;
+
+	snprintf(cg, sizeof(cg), CGROUP_ROOT "/hvm-bench-%d-%u-%d%d",
+		 (int)getpid(), round, b, v);
+	if (mkdir(cg, 0755) && errno != EEXIST) {
+		fail("%s round %u: mkdir %s: %s", be->name, round, cg,
+		     strerror(errno));
+		return;
+	}
+	if (pipe(report) || pipe(go)) {
+		fail("pipe: %s", strerror(errno));
+		return;
+	}
+	if (kmem_read(&before))
+		fail("reading /proc/meminfo");
+	sec_before = sec_pagetables_kb();
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		close(report[0]);
+		close(go[1]);
+		if (chdir(cg))
+			_exit(2);
+		child_main(be, v, exits, report[1], go[0]);
+	}
+	close(report[1]);
+	close(go[0]);
+	if (pid < 0) {
+		fail("fork: %s", strerror(errno));
+		goto out;
+	}
+
+	ok = read_report(report[0], &r);
+	if (ok && !r.error) {
+		if (kmem_read(&during))
+			fail("reading /proc/meminfo");
+		sec_during = sec_pagetables_kb();
+		cur = memcg_current(cg);
+		kern = memcg_stat(cg, "kernel");
+		values[v == V_THP ? M_FIRST_TOUCH_THP :
+		       v == V_MEMFD ? M_FIRST_TOUCH_MEMFD :
+		       M_FIRST_TOUCH][b][round] = r.touch_us / opt.touch_mib;
+		if (v != V_MEMFD)
+			values[v == V_THP ? M_KMEM_THP : M_KMEM][b][round] =
+				kmem_kernel_kb(&during) -
+				kmem_kernel_kb(&before);
+		if (v == V_ANON) {
+			values[M_SEC_PT][b][round] =
+				sec_before < 0 || sec_during < 0 ? NAN :
+				sec_during - sec_before;
+			values[M_MEMCG_CURRENT][b][round] =
+				cur < 0 ? NAN : cur / 1024.0;
+			values[M_MEMCG_KERNEL][b][round] =
+				kern < 0 ? NAN : kern / 1024.0;
+		}
+		if (write(go[1], "g", 1) != 1)
+			fail("%s: the child went away", be->name);
+		ok = read_report(report[0], &r);
+	}
+	if (!ok)
+		fail("%s round %u: the child died without a report",
+		     be->name, round);
+	else if (r.error)
+		fail("%s round %u%s: %s", be->name, round,
+		     v == V_THP ? " (huge pages)" : v == V_MEMFD ? " (memfd)" :
+		     "", r.msg);
+	else if (exits) {
+		values[M_EXIT_CPUID][b][round] = r.exit_us[0];
+		values[M_EXIT_PIO_OUT][b][round] = r.exit_us[1];
+		values[M_EXIT_PIO_IN][b][round] = r.exit_us[2];
+	}
+	close(go[1]);
+	waitpid(pid, &status, 0);
+	if (ok && !r.error && (!WIFEXITED(status) || WEXITSTATUS(status)))
+		fail("%s round %u: child status %#x", be->name, round, status);
+out:
+	close(report[0]);
+	if (rmdir(cg))
+		fail("rmdir %s: %s", cg, strerror(errno));
+}
+
+/* ---- statistics and output ----------------------------------------------- */
+
+struct summary {
+	unsigned int n;		/* rounds with a value */
+	double median, min, max;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static struct summary summarize(const double *v, unsigned int rounds)
+{
+	double s[MAX_ROUNDS];
+	struct summary sum = { .median = NAN, .min = NAN, .max = NAN };
+	unsigned int i;
+
+	for (i = 0; i < rounds; i++)
+		if (!isnan(v[i]))
+			s[sum.n++] = v[i];
+	if (!sum.n)
+		return sum;
+	qsort(s, sum.n, sizeof(s[0]), cmp_double);
+	sum.min = s[0];
+	sum.max = s[sum.n - 1];
+	sum.median = sum.n % 2 ? s[sum.n / 2] :
+		     (s[sum.n / 2 - 1] + s[sum.n / 2]) / 2;
+	return sum;
+}
+
+/* A value, or none ("-" in the table, null in JSON). */
+static void print_number(const char *fmt, double v, const char *none)
+{
+	if (isnan(v) || isinf(v))
+		fputs(none, stdout);
+	else
+		printf(fmt, v);
+}
+
+/* Iterations behind one value of a row. */
+static uint64_t iterations(enum metric m)
+{
+	switch (m) {
+	case M_FIRST_TOUCH:
+	case M_FIRST_TOUCH_THP:
+	case M_FIRST_TOUCH_MEMFD:
+		return (opt.touch_mib << 20) / 4096;
+	case M_EXIT_CPUID:
+	case M_EXIT_PIO_OUT:
+	case M_EXIT_PIO_IN:
+		return opt.exits;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * Only a time has a least disturbed round; the smallest of a memory
+ * figure is just the noisiest reading.
+ */
+static bool is_time(enum metric m)
+{
+	return m == M_FIRST_TOUCH || m == M_FIRST_TOUCH_THP ||
+	       m == M_FIRST_TOUCH_MEMFD ||
+	       m == M_EXIT_CPUID || m == M_EXIT_PIO_OUT ||
+	       m == M_EXIT_PIO_IN;
+}
+
+static void print_table(void)
+{
+	struct summary h, k;
+	unsigned int m;
+
+	printf("# %-16s %-7s %12s %12s %8s %8s\n", "metric", "unit",
+	       "hvm", "kvm", "hvm/kvm", "of mins");
+	for (m = 0; m < NR_METRICS; m++) {
+		h = summarize(values[m][B_HVM], opt.rounds);
+		k = summarize(values[m][B_KVM], opt.rounds);
+		printf("%-18s %-7s ", metrics[m].name, metrics[m].unit);
+		print_number("%12.2f", h.median, "           -");
+		putchar(' ');
+		print_number("%12.2f", k.median, "           -");
+		putchar(' ');
+		print_number("%8.2f", h.median / k.median, "       -");
+		putchar(' ');
+		print_number("%8.2f", is_time(m) ? h.min / k.min : NAN,
+			     "       -");
+		putchar('\n');
+	}
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void read_line(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (f) {
+		if (!fgets(buf, size, f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+static void cpu_model(char *buf, size_t size)
+{
+	char line[256];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	snprintf(buf, size, "unknown");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "model name", 10) && strchr(line, ':')) {
+			snprintf(buf, size, "%s", strchr(line, ':') + 2);
+			buf[strcspn(buf, "\n")] = '\0';
+			break;
+		}
+	}
+	fclose(f);
+}
+
+static void print_json(void)
+{
+	char thp[128], model[128], load[128];
+	struct utsname uts;
+	unsigned int m, b, i;
+
+	uname(&uts);
+	read_line("/sys/kernel/mm/transparent_hugepage/enabled", thp,
+		  sizeof(thp));
+	read_line("/proc/loadavg", load, sizeof(load));
+	cpu_model(model, sizeof(model));
+	printf("json {\"vendor\":\"%s\",\"cpu\":", amd ? "svm" : "vmx");
+	json_string(model);
+	printf(",\"kernel\":");
+	json_string(uts.release);
+	printf(",\"cpus\":%ld,\"rounds\":%u,\"touch_mib\":%llu,\"exits\":%llu,",
+	       sysconf(_SC_NPROCESSORS_ONLN), opt.rounds,
+	       (unsigned long long)opt.touch_mib,
+	       (unsigned long long)opt.exits);
+	printf("\"swap_modules\":%s,\"thp\":", opt.swap_modules ? "true" : "false");
+	json_string(thp);
+	printf(",\"thp_switched_on\":%s", thp_switched_on ? "true" : "false");
+	printf(",\"loadavg\":");
+	json_string(load);
+	printf(",\"failures\":%d,\"metrics\":[", failures);
+	for (m = 0; m < NR_METRICS; m++) {
+		struct summary s[NR_BACKENDS];
+
+		printf("%s{\"name\":\"%s\",\"unit\":\"%s\",\"what\":",
+		       m ? "," : "", metrics[m].name, metrics[m].unit);
+		json_string(metrics[m].what);
+		printf(",\"n\":%llu", (unsigned long long)iterations(m));
+		for (b = 0; b < NR_BACKENDS; b++) {
+			s[b] = summarize(values[m][b], opt.rounds);
+			printf(",\"%s\":{\"median\":", backends[b]->name);
+			print_number("%.3f", s[b].median, "null");
+			printf(",\"min\":");
+			print_number("%.3f", s[b].min, "null");
+			printf(",\"max\":");
+			print_number("%.3f", s[b].max, "null");
+			printf(",\"rounds\":%u,\"values\":[", s[b].n);
+			for (i = 0; i < opt.rounds; i++) {
+				printf("%s", i ? "," : "");
+				print_number("%.3f", values[m][b][i], "null");
+			}
+			printf("]}");
+		}
+		printf(",\"ratio\":");
+		print_number("%.3f", s[B_HVM].median / s[B_KVM].median, "null");
+		printf(",\"ratio_of_mins\":");
+		print_number("%.3f",
+			     is_time(m) ? s[B_HVM].min / s[B_KVM].min : NAN,
+			     "null");
+		printf("}");
+	}
+	printf("]}\n");
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: hvm-bench [options]\n"
+"  --rounds N       rounds, each running every backend once (default 5)\n"
+"  --touch-mib M    guest memory the guest touches (default 64)\n"
+"  --exits N        iterations of each exit row (default 10000)\n"
+"  --backends LIST  hvm,kvm (default), hvm or kvm\n"
+"  --hvm-ko PATH    hvm.ko to load again after a KVM run (default\n"
+"                   /hvm/hvm.ko, the lab's)\n"
+"  --keep-hvm       leave hvm.ko loaded during KVM runs (no VM of it\n"
+"                   exists meanwhile); for runs that must not unload it\n"
+"  --cpu N          CPU the measured process runs on (default 0)\n"
+"  --json           also print every value as one line \"json {...}\"\n"
+"Runs as root in a machine whose CPU has SVM or VMX (the nested lab).\n");
+}
+
+static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v)
+{
+	char *end;
+	unsigned long long x;
+
+	errno = 0;
+	x = strtoull(s, &end, 0);
+	if (errno || end == s || *end || x < min || x > max)
+		return false;
+	*v = x;
+	return true;
+}
+
+static int parse_args(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "touch-mib", required_argument, NULL, 't' },
+		{ "exits", required_argument, NULL, 'e' },
+		{ "backends", required_argument, NULL, 'b' },
+		{ "hvm-ko", required_argument, NULL, 'k' },
+		{ "keep-hvm", no_argument, NULL, 'K' },
+		{ "cpu", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			if (!parse_u64(optarg, 1, MAX_ROUNDS, &v))
+				goto bad;
+			opt.rounds = v;
+			break;
+		case 't':
+			if (!parse_u64(optarg, 1, BENCH_TOUCH_MAX >> 20, &v))
+				goto bad;
+			opt.touch_mib = v;
+			break;
+		case 'e':
+			if (!parse_u64(optarg, 1, UINT32_MAX, &v))
+				goto bad;
+			opt.exits = v;
+			break;
+		case 'b':
+			opt.use[B_HVM] = strstr(optarg, "hvm") != NULL;
+			opt.use[B_KVM] = strstr(optarg, "kvm") != NULL;
+			if (!opt.use[B_HVM] && !opt.use[B_KVM])
+				goto bad;
+			break;
+		case 'k':
+			opt.hvm_ko = optarg;
+			break;
+		case 'K':
+			opt.swap_modules = false;
+			break;
+		case 'c':
+			if (!parse_u64(optarg, 0, CPU_SETSIZE - 1, &v))
+				goto bad;
+			opt.cpu = v;
+			break;
+		case 'j':
+			opt.json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			goto bad;
+		}
+	}
+	if (optind == argc)
+		return 0;
+bad:
+	usage(stderr);
+	return -EINVAL;
+}
+
+/*
+ * KVM's module files sit next to this program (selftests/Makefile ships
+ * them there); kmod_load() looks in the current directory.
+ */
+static void chdir_to_self(void)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+	if (n <= 0)
+		return;
+	path[n] = '\0';
+	if (chdir(dirname(path)))
+		note("cannot chdir next to the program: %s", strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int round, i;
+	int ret, b;
+
+	if (parse_args(argc, argv))
+		return 2;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (round = 0; round < MAX_ROUNDS; round++)
+		for (i = 0; i < NR_METRICS; i++)
+			for (b = 0; b < NR_BACKENDS; b++)
+				values[i][b][round] = NAN;
+	amd = cpu_is_amd();
+	chdir_to_self();
+	hvm_was_loaded = kmod_loaded("hvm");
+	thp_allow();
+	ret = memcg_available();
+	if (ret) {
+		fail("no cgroup v2 memory controller at " CGROUP_ROOT ": %s",
+		     strerror(-ret));
+		thp_restore();
+		return 1;
+	}
+	note("%s, %u round(s), %llu MiB touched, %llu exits per row, modules %s",
+	     amd ? "svm" : "vmx", opt.rounds,
+	     (unsigned long long)opt.touch_mib,
+	     (unsigned long long)opt.exits,
+	     opt.swap_modules ? "swapped" : "both loaded");
+
+	for (round = 0; round < opt.rounds; round++) {
+		for (i = 0; i < NR_BACKENDS; i++) {
+			/* hvm first in even rounds, KVM first in odd ones. */
+			b = round % 2 ? NR_BACKENDS - 1 - i : i;
+			if (!opt.use[b])
+				continue;
+			note("round %u: %s", round + 1, backends[b]->name);
+			if (switch_to(b))
+				continue;
+			measure(b, round, V_ANON, true);
+			measure(b, round, V_THP, false);
+			measure(b, round, V_MEMFD, false);
+		}
+	}
+
+	/* Leave the modules as we found them: hvm.ko in, KVM out. */
+	kvm_unload_all();
+	if (hvm_was_loaded)
+		hvm_load();
+	print_table();
+	if (opt.json)
+		print_json();
+	thp_restore();
+	if (failures)
+		note("%d failure(s)", failures);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `make bench`'s program works: one short round of hvm-bench (shipped next
+ * to the tests), on hvm and on KVM.  Times are never compared with
+ * anything; only that each row got a value that can be one.
+ *
+ * one_round: hvm-bench --rounds 1 --touch-mib 4 --exits 50 exits 0 (every
+ *   VM ran its guest to the end: the guest wrote every page of the area,
+ *   read the VMM's value from each IN, and each OUT and IN reached the VMM
+ *   exactly once), and its table has every row with a value for each
+ *   backend: times positive, the memory cgroup's figure at least the
+ *   touched guest RAM (the VM's owner is charged for it, so the cgroup is
+ *   the right one) and its kernel part positive and below it.  KVM is left
+ *   out under the debug kernel (as in kvm_conflict_test) and when the lab
+ *   has no KVM modules.
+ *
+ * hvm-bench unloads hvm.ko for KVM's run and loads /hvm/hvm.ko again
+ * after it; this test therefore runs before unload_test and
+ * kvm_conflict_test, which find hvm.ko loaded as always.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "kselftest_harness.h"
+#include "test_util.h"
+
+#define TOUCH_MIB	4
+
+static const char *const rows[] = {
+	"first_touch", "first_touch_thp", "first_touch_memfd", "kmem_per_vm",
+	"kmem_per_vm_thp", "memcg_kernel", "memcg_current", "exit_cpuid",
+	"exit_pio_out", "exit_pio_in",
+};
+
+enum { ROW_MEMCG_KERNEL = 5, ROW_MEMCG_CURRENT = 6 };
+
+struct row {
+	bool seen;
+	double v[2];		/* hvm, kvm */
+};
+
+static double parse_value(const char *s)
+{
+	char *end;
+	double v;
+
+	if (!strcmp(s, "-"))
+		return NAN;
+	v = strtod(s, &end);
+	return *end ? NAN : v;
+}
+
+/* KVM's modules are there: in the module tree, or shipped beside us. */
+static bool have_kvm_modules(void)
+{
+	char path[256];
+	struct utsname uts;
+
+	uname(&uts);
+	snprintf(path, sizeof(path),
+		 "/lib/modules/%s/kernel/arch/x86/kvm/kvm.ko", uts.release);
+	return access(path, F_OK) == 0 || access("kvm.ko", F_OK) == 0;
+}
+
+/*
+ * A fixture only for TEST_F_TIMEOUT: the default 30 s is tight under the
+ * debug kernel, where every measurement also drops the caches.
+ */
+FIXTURE(bench) {
+	int unused;
+};
+
+FIXTURE_SETUP(bench)
+{
+}
+
+FIXTURE_TEARDOWN(bench)
+{
+}
+
+TEST_F_TIMEOUT(bench, one_round, 110)
+{
+	struct row seen[ARRAY_SIZE(rows)] = { 0 };
+	char exe[PATH_MAX], cmd[PATH_MAX + 128], line[512];
+	char name[32], unit[16], h[32], k[32], r[32], rmin[32];
+	const char *backends = "hvm,kvm";
+	bool kvm = true;
+	int status, b;
+	ssize_t n;
+	size_t i;
+	FILE *out;
+
+	if (access("/proc/lockdep_stats", F_OK) == 0 || !have_kvm_modules()) {
+		backends = "hvm";
+		kvm = false;
+		ksft_print_msg("KVM left out: %s\n",
+			       have_kvm_modules() ? "debug kernel" :
+			       "no KVM modules");
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ASSERT_LT(0, n);
+	exe[n] = '\0';
+	snprintf(cmd, sizeof(cmd),
+		 "%s/hvm-bench --rounds 1 --touch-mib %d --exits 50 --backends %s 2>&1",
+		 dirname(exe), TOUCH_MIB, backends);
+	out = popen(cmd, "r");
+	ASSERT_NE(NULL, out) TH_LOG("%s: %s", cmd, strerror(errno));
+	while (fgets(line, sizeof(line), out)) {
+		/* Its output, kept as KTAP diagnostics. */
+		printf("# %s", line);
+		if (line[0] == '#' ||
+		    sscanf(line, "%31s %15s %31s %31s %31s %31s", name, unit,
+			   h, k, r, rmin) != 6)
+			continue;
+		for (i = 0; i < ARRAY_SIZE(rows); i++) {
+			if (strcmp(name, rows[i]))
+				continue;
+			seen[i].seen = true;
+			seen[i].v[0] = parse_value(h);
+			seen[i].v[1] = parse_value(k);
+		}
+	}
+	status = pclose(out);
+	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("hvm-bench status %#x", status);
+	ASSERT_EQ(0, WEXITSTATUS(status));
+
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		ASSERT_TRUE(seen[i].seen) TH_LOG("no row %s", rows[i]);
+		for (b = 0; b < (kvm ? 2 : 1); b++) {
+			double v = seen[i].v[b];
+			const char *who = b ? "kvm" : "hvm";
+
+			ASSERT_FALSE(isnan(v)) TH_LOG("%s: no %s value",
+						      rows[i], who);
+			if (!strncmp(rows[i], "kmem_per_vm", 11))
+				continue;	/* a difference: any sign */
+			EXPECT_LT(0, v) TH_LOG("%s %s: %g", rows[i], who, v);
+		}
+		if (!kvm)
+			EXPECT_TRUE(isnan(seen[i].v[1]))
+				TH_LOG("%s: a KVM value without KVM", rows[i]);
+	}
+	for (b = 0; b < (kvm ? 2 : 1); b++) {
+		double cur = seen[ROW_MEMCG_CURRENT].v[b];
+		double kern = seen[ROW_MEMCG_KERNEL].v[b];
+
+		EXPECT_LE(TOUCH_MIB * 1024, cur)
+			TH_LOG("%s: memcg_current %g kB < the guest's RAM",
+			       b ? "kvm" : "hvm", cur);
+		EXPECT_LT(kern, cur) TH_LOG("%s: memcg_kernel %g >= current %g",
+					    b ? "kvm" : "hvm", kern, cur);
+	}
+}
+
+TEST_HARNESS_MAIN
