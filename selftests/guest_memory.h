@@ -30,9 +30,7 @@
 #define GM_LOG_MAX		0x48	/* GM_DIRTY: entries it holds */
 #define GM_OFFSET		0x50	/* GM_DIRTY: offset written in a page */
 /* Out: */
-#define GM_ROUND		0x80	/* GM_ROUNDS: last round verified;
-					   GM_DIRTY: host round of the
-					   last write */
+#define GM_ROUND		0x80	/* GM_ROUNDS: last round verified */
 #define GM_BAD			0x88	/* mismatches seen */
 #define GM_BAD_ADDR		0x90	/* the last one: page, value, phase */
 #define GM_BAD_VALUE		0x98
@@ -71,8 +69,8 @@
  * GM_DIRTY: until GM_STOP, at most GM_DIRTY_BURST writes per host round
  * (GM_HOST_ROUND_GPA): pick a page p of PAGES by xorshift64 (seeded with
  * VALUE), store R << 32 | p at BASE + p * 4096 + OFFSET (R: the host round
- * read before the store), append the same word to the log, publish the
- * number of entries in GM_COUNT and R in GM_ROUND, in that order.
+ * read before the store), append the same word to the log and publish the
+ * number of entries in GM_COUNT, in that order.
  */
 #define GM_DIRTY		6
 #define GM_DIRTY_BURST		4

@@ -223,7 +223,6 @@ dirty:
 	mov	%rax, (%rbx, %r10, 8)
 	inc	%r10
 	mov	%r10, GM_COUNT(%rsi)
-	mov	%r11, GM_ROUND(%rsi)
 	inc	%r12
 	jmp	1b
 3:	pause
