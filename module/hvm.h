@@ -64,6 +64,7 @@ struct hvm_exit {
 		bool write;
 		bool fetch;
 		bool present;	/* translation existed: a permission fault */
+		bool mapped;	/* set by the core: guest memory, now mapped */
 	} npf;
 	u64 hw_code;		/* raw vendor exit code, for reports */
 	u64 info1, info2;

@@ -277,6 +277,7 @@ static int hvm_handle_npf(struct hvm_vcpu *vcpu)
 {
 	int ret = hvm_mmu_fault(vcpu, vcpu->exit.npf.gpa, vcpu->exit.npf.write);
 
+	vcpu->exit.npf.mapped = !ret;
 	if (ret == -ENOENT)
 		return hvm_handle_mmio(vcpu);
 	return ret;
@@ -512,8 +513,16 @@ static int hvm_vcpu_run(struct hvm_vcpu *vcpu)
 		ret = hvm_ops->vcpu_run(vcpu);
 		if (ret)
 			break;
-		vcpu->nr_exits++;
 		ret = hvm_handle_exit(vcpu);
+		/*
+		 * hvm_run.nr_exits: the exits the guest's instructions cost.
+		 * Host interrupts and kicks (HVM_X_NONE) and faults that only
+		 * mapped guest memory depend on what the host does, not on
+		 * the guest, and are left out.
+		 */
+		if (vcpu->exit.kind != HVM_X_NONE &&
+		    !(vcpu->exit.kind == HVM_X_NPF && vcpu->exit.npf.mapped))
+			vcpu->nr_exits++;
 	}
 	if (ret == HVM_EXIT_TO_USER)
 		ret = 0;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The fast paths of guest reads (see ring_fast_guest.S): hvm_run.nr_exits
- * counts the vCPU's VM exits, so a read that costs a second exit shows.
+ * counts the exits the guest's instructions cost (not host interrupts),
+ * so a read that costs a second exit shows.
  *
  * user_read_one_exit: without a ring, each port and MMIO read exits to
  *   userspace once; the next HVM_RUN finishes it with the answer (the guest

@@ -195,8 +195,11 @@ struct hvm_run {
 	__u32 exit_reason;	/* enum hvm_exit_reason */
 	__u32 regs_dirty;
 	/*
-	 * VM exits of this vCPU so far, counted by the kernel (was reserved
-	 * and zero before; read-only for userspace).
+	 * VM exits of this vCPU so far that its guest's instructions caused
+	 * (I/O, MMIO, CPUID, MSR, HLT...), counted by the kernel: not exits
+	 * for host interrupts or kicks, nor nested page faults that only
+	 * mapped guest memory (was reserved and zero before; read-only for
+	 * userspace).
 	 */
 	__u64 nr_exits;
 	union {
