@@ -95,7 +95,7 @@ struct hvm_stat_block *hvm_stat_block_alloc(u32 vcpu_id)
 {
 	struct hvm_stat_block *block;
 
-	BUILD_BUG_ON(HVM_STAT_EXIT_KINDS != HVM_X_UNHANDLED + 1);
+	BUILD_BUG_ON(HVM_X_UNHANDLED + 1 != HVM_STAT_EXIT_KINDS);
 	block = kzalloc(sizeof(*block), GFP_KERNEL_ACCOUNT);
 	if (!block)
 		return NULL;
@@ -159,7 +159,7 @@ static int hvm_stats_sample(struct hvm_stats_file *sf, u64 *values)
 			struct hvm_vcpu *vcpu;
 
 			vcpu = rcu_dereference_protected(vm->vcpus[i],
-						lockdep_is_held(&vm->lock));
+							 lockdep_is_held(&vm->lock));
 			if (!vcpu)
 				continue;
 			nr_vcpus++;
@@ -299,7 +299,10 @@ static int hvm_stats_install(struct hvm_stats_file *sf)
 		return PTR_ERR(file);
 	}
 	/* pread() and lseek() work: the file has a fixed layout. */
-	file->f_mode |= FMODE_PREAD | FMODE_LSEEK;
+	file->f_mode |= FMODE_PREAD;
+#ifdef FMODE_LSEEK
+	file->f_mode |= FMODE_LSEEK;	/* gone in later kernels: implied */
+#endif
 	fd_install(fd, file);
 	return fd;
 }

@@ -45,9 +45,10 @@ struct hvm_stat_block {
 	struct hvm_vcpu_stat s;
 };
 
+/* field names a member of struct hvm_vcpu_stat (an lvalue path). */
 #define hvm_stat_add(vcpu, field, n) do {				\
-	struct hvm_vcpu_stat *__st = &(vcpu)->stat->s;			\
-	WRITE_ONCE(__st->field, __st->field + (n));			\
+	u64 *__counter = &(vcpu)->stat->s.field;			\
+	WRITE_ONCE(*__counter, *__counter + (n));			\
 } while (0)
 #define hvm_stat_inc(vcpu, field) hvm_stat_add(vcpu, field, 1)
 

@@ -11,6 +11,8 @@
 
 	.code64
 GUEST_START
+	/* A stack for the #GP the test makes the RDMSR raise. */
+	mov	$GUEST_STACK_TOP, %rsp
 	idt64_set_gate 13, gp_handler
 	idt64_load
 	.rept 5

@@ -12,6 +12,8 @@
 
 	.code64
 GUEST_START
+	/* A stack for the #GP the test makes the RDMSR raise. */
+	mov	$GUEST_STACK_TOP, %rsp
 	movq	$cpuid_insn, GUEST_RESULT(0)
 	movq	$hlt_insn, GUEST_RESULT(1)
 	idt64_set_gate 13, gp_handler

@@ -56,7 +56,7 @@ static struct {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: hvm-stat [OPTIONS]\n"
+"Usage: hvm-stat [OPTIONS]\n"
 "Shows the counters of every hvm VM on this host and their rates.\n"
 "\n"
 "  -1, --once         sample twice, INTERVAL apart, print once and exit\n"
