@@ -96,7 +96,8 @@ static const struct fd_command sys_and_vm_commands[] = {
 
 static const struct fd_command vm_commands[] = {
 	CMD(HVM_SET_MEMORY_SLOT), CMD(HVM_CREATE_VCPU), CMD(HVM_SET_CPUID),
-	CMD(HVM_CREATE_RING), CMD(HVM_GET_CPUID), CMD(HVM_GET_STATS_FD),
+	CMD(HVM_CREATE_RING), CMD(HVM_GET_CPUID), CMD(HVM_GET_DIRTY_LOG),
+	CMD(HVM_GET_MEMORY_STATS), CMD(HVM_GET_STATS_FD),
 };
 
 static const struct fd_command vcpu_commands[] = {
@@ -396,6 +397,8 @@ TEST_F(vm, bad_pointers)
 		{ "HVM_GET_CAPS", self->sys_fd, HVM_GET_CAPS },
 		{ "HVM_SET_MEMORY_SLOT", self->vm_fd, HVM_SET_MEMORY_SLOT },
 		{ "HVM_SET_CPUID", self->vm_fd, HVM_SET_CPUID },
+		{ "HVM_GET_DIRTY_LOG", self->vm_fd, HVM_GET_DIRTY_LOG },
+		{ "HVM_GET_MEMORY_STATS", self->vm_fd, HVM_GET_MEMORY_STATS },
 		{ "HVM_GET_REGS", self->vcpu_fd, HVM_GET_REGS },
 		{ "HVM_SET_REGS", self->vcpu_fd, HVM_SET_REGS },
 		{ "HVM_GET_SREGS", self->vcpu_fd, HVM_GET_SREGS },

@@ -7,14 +7,21 @@
  * help: `hvm-run --help` and `hvm-helper --help` exit 0 and print usage
  *   on stdout, nothing on stderr.
  * bad_invocations: a missing guest file, a malformed --mem size, a guest
- *   larger than guest memory, no guest at all, and hvm-helper without a
- *   ring fd each exit non-zero with exactly one line on stderr.
+ *   larger than guest memory, no guest at all, hvm-helper without a ring
+ *   fd, with --mem-map but no --mem-fd, and given a file that is not a
+ *   sealed memfd as guest RAM each exit non-zero with exactly one line on
+ *   stderr.
  * demo: the demo guest runs to completion with exit status 0 and its
  *   greeting, sent through the helper's UART, appears on stdout.
  * hvm_stat: with a VM of this process that took 3 HLT exits,
  *   `hvm-stat --once --pid PID` shows it with its counters as a table and
  *   `--json` as JSON; --help and --version exit 0; a process without VMs
  *   exits 3 and a bad option 2, each with one line on stderr.
+ * hugetlb: with two 2 MiB hugetlb pages reserved for the test (skipped if
+ *   the host cannot reserve them; the pool is given back after), the
+ *   demo runs from `hvm-run --hugetlb --mem 4M`; --hugetlb with a --mem
+ *   that is not whole 2 MiB pages, or with one page more than the pool
+ *   has free, fails with one line that says why.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -134,20 +141,58 @@ static unsigned int count_lines(const char *s)
 	EXPECT_LT(1ULL, (r)->err_len) TH_LOG("%s: empty message", what);	\
 } while (0)
 
+#define NR_HUGEPAGES	"/proc/sys/vm/nr_hugepages"
+
+static long read_nr_hugepages(void)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	fd = open(NR_HUGEPAGES, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+static int write_nr_hugepages(long value)
+{
+	char buf[32];
+	int fd, len, ret = 0;
+
+	fd = open(NR_HUGEPAGES, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%ld\n", value);
+	if (write(fd, buf, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 FIXTURE(cli) {
 	struct cmd_result r;
 	char big_guest[64];
+	long saved_hugepages;	/* -1: the pool was not changed */
 };
 
 FIXTURE_SETUP(cli)
 {
 	strcpy(self->big_guest, "/tmp/hvm-cli-test-big.XXXXXX");
+	self->saved_hugepages = -1;
 }
 
 FIXTURE_TEARDOWN(cli)
 {
 	if (!strchr(self->big_guest, 'X'))
 		unlink(self->big_guest);
+	if (self->saved_hugepages >= 0)
+		write_nr_hugepages(self->saved_hugepages);
 }
 
 TEST_F(cli, help)
@@ -192,6 +237,15 @@ TEST_F(cli, bad_invocations)
 
 	RUN(&self->r, "hvm-helper");
 	EXPECT_ONE_LINE_FAILURE(&self->r, "helper without a ring");
+
+	RUN(&self->r, "hvm-helper", "--ring-fd", "0", "--mem-map", "0,4096,0");
+	EXPECT_ONE_LINE_FAILURE(&self->r, "helper --mem-map without --mem-fd");
+	/* Its stdin, /dev/null, cannot be sealed: never mapped as RAM. */
+	RUN(&self->r, "hvm-helper", "--ring-fd", "0", "--mem-fd", "0",
+	    "--mem-map", "0,4096,0");
+	EXPECT_ONE_LINE_FAILURE(&self->r, "helper given an unsealed file");
+	EXPECT_NE(NULL, strstr(self->r.err, "sealed"))
+		TH_LOG("stderr: %s", self->r.err);
 }
 
 TEST_F_TIMEOUT(cli, demo, 120)
@@ -260,6 +314,41 @@ TEST_F(cli, hvm_stat)
 	EXPECT_NE(NULL, strstr(self->r.out, "\"unit\": \"ns\""))
 		TH_LOG("stdout: %s", self->r.out);
 	test_vm_destroy(&t);
+}
+
+TEST_F_TIMEOUT(cli, hugetlb, 120)
+{
+	char short_mem[32];
+	long free_pages, total;
+
+	free_pages = hvm_hugetlb_free_pages();
+	total = read_nr_hugepages();
+	if (free_pages < 0 || total < 0)
+		SKIP(return, "no 2 MiB hugetlb pages on this kernel");
+	if (free_pages < 2) {
+		self->saved_hugepages = total;
+		if (write_nr_hugepages(total + 2 - free_pages) < 0)
+			SKIP(return, "cannot reserve hugetlb pages: %s",
+			     strerror(errno));
+		free_pages = hvm_hugetlb_free_pages();
+		if (free_pages < 2)
+			SKIP(return, "the host gave %ld free 2 MiB pages, not 2",
+			     free_pages);
+	}
+
+	RUN(&self->r, "hvm-run", "--hugetlb", "--mem", "4M", DEMO_GUEST);
+	EXPECT_EQ(0, self->r.status) TH_LOG("stderr: %s", self->r.err);
+	EXPECT_NE(NULL, strstr(self->r.out, DEMO_GREETING))
+		TH_LOG("stdout: %s", self->r.out);
+
+	RUN(&self->r, "hvm-run", "--hugetlb", "--mem", "3M", DEMO_GUEST);
+	EXPECT_ONE_LINE_FAILURE(&self->r, "--hugetlb --mem 3M");
+
+	snprintf(short_mem, sizeof(short_mem), "%ldM", 2 * (free_pages + 1));
+	RUN(&self->r, "hvm-run", "--hugetlb", "--mem", short_mem, DEMO_GUEST);
+	EXPECT_ONE_LINE_FAILURE(&self->r, "--hugetlb, pool too small");
+	EXPECT_NE(NULL, strstr(self->r.err, "huge pages"))
+		TH_LOG("stderr: %s", self->r.err);
 }
 
 TEST_HARNESS_MAIN

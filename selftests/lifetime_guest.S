@@ -13,7 +13,8 @@
  *   LIFETIME_HALT: touch 16 scratch pages and halt.
  *   LIFETIME_PROBE: one page, one truth (the slot's first page, P):
  *     store to P and OUT LIFETIME_PROBE_TOUCHED (the test then replaces
- *     the host mapping); store LIFETIME_PROBE_GUEST at P + MOVS_OUT, read
+ *     the host mapping); load the dword at P and OUT it (the replacement's
+ *     value); store LIFETIME_PROBE_GUEST at P + MOVS_OUT, read
  *     it back and OUT it; MOVS that dword from P + MOVS_OUT to
  *     GUEST_MMIO_GPA (an MMIO write); MOVS a dword from GUEST_MMIO_GPA to
  *     P + MOVS_IN (an MMIO read), read it back and OUT it; halt.
@@ -78,6 +79,8 @@ probe:
 	movq	$0, (%rbx)
 	movq	$0, LIFETIME_PROBE_MOVS_IN(%rbx)
 	mov	$LIFETIME_PROBE_TOUCHED, %eax
+	out	%eax, $GUEST_PORT_DATA
+	mov	(%rbx), %eax
 	out	%eax, $GUEST_PORT_DATA
 	movl	$LIFETIME_PROBE_GUEST, LIFETIME_PROBE_MOVS_OUT(%rbx)
 	mov	LIFETIME_PROBE_MOVS_OUT(%rbx), %eax

@@ -23,17 +23,17 @@
  * munmap_while_running: the host mapping behind a slot is unmapped while
  *   the guest uses it.  What api.rst defines: the slot is a window onto
  *   what the process maps now, so the guest's next store to the range
- *   makes HVM_RUN fail with EFAULT (the guest stays on that store); once
- *   fresh memory is mapped at the same address the guest runs on and its
- *   stores land in that memory; with the slot deleted the retried store
- *   becomes MMIO.
+ *   makes HVM_RUN fail with EFAULT (the guest stays on that store, also
+ *   on a retry); once fresh memory is mapped at the same address the
+ *   guest runs on and its stores land in that memory; with the slot
+ *   deleted the retried store becomes MMIO.
  * munmap_then_map_anew: the guest touches the slot's first page, the
  *   process unmaps the slot's memory and maps fresh memory filled with
  *   LIFETIME_PROBE_HOST at the same address.  The guest, the MMIO emulator
- *   and the page walker all use the fresh memory from then on: the
- *   guest's store lands there, a MOVS from that page to MMIO sends it to
- *   the device, a MOVS from MMIO to that page lands there too, and the
- *   rest of the fresh page is untouched.
+ *   and the page walker all use the fresh memory from then on: the guest
+ *   reads the process's value, its store lands there, a MOVS from that
+ *   page to MMIO sends it to the device, a MOVS from MMIO to that page
+ *   lands there too, and the rest of the fresh page is untouched.
  * mremap_while_running: the mapping is moved (mremap to a fixed new
  *   address): the old address is a hole, so the guest's next store fails
  *   with EFAULT; the moved memory holds what the guest stored; the slot
@@ -487,16 +487,28 @@ static uint64_t first_word(const uint8_t *page)
 	return __atomic_load_n((const uint64_t *)page, __ATOMIC_RELAXED);
 }
 
-/* The next guest store into the slot fails HVM_RUN with EFAULT. */
-static void expect_efault(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(moving) *self, const char *what)
+/*
+ * The next guest store into the slot fails HVM_RUN with EFAULT and leaves
+ * the vCPU on that store: at rip, unless rip is 0.  Returns the RIP.
+ */
+static uint64_t expect_efault(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(moving) *self, const char *what,
+			      uint64_t rip)
 {
 	struct hvm_vcpu_handle *vcpu = &self->t.vcpus[0];
+	struct hvm_regs regs = {};
 	int ret = hvm_vcpu_run(vcpu);
 
 	EXPECT_EQ(-EFAULT, ret)
 		TH_LOG("%s: %s, exit %s", what, strerror(-ret),
 		       exit_reason_str(vcpu->run->exit_reason));
+	EXPECT_EQ(0, ioctl(vcpu->fd, HVM_GET_REGS, &regs));
+	if (rip)
+		EXPECT_EQ(rip, regs.rip)
+			TH_LOG("%s: RIP %#llx, the store is at %#llx", what,
+			       (unsigned long long)regs.rip,
+			       (unsigned long long)rip);
+	return regs.rip;
 }
 
 TEST_F_TIMEOUT(moving, munmap_while_running, 30)
@@ -504,6 +516,7 @@ TEST_F_TIMEOUT(moving, munmap_while_running, 30)
 	struct hvm_memory_slot slot = { .slot = 1 };
 	struct hvm_vcpu_handle *vcpu = &self->t.vcpus[0];
 	void *area = self->area, *fresh;
+	uint64_t rip;
 
 	run_touching(_metadata, self, 5);
 	EXPECT_EQ(self->counter, first_word(self->area));
@@ -511,8 +524,8 @@ TEST_F_TIMEOUT(moving, munmap_while_running, 30)
 
 	ASSERT_EQ(0, munmap(self->area, SLOT_SIZE));
 	self->area = NULL;
-	expect_efault(_metadata, self, "a store to an unmapped slot");
-	expect_efault(_metadata, self, "the same store again");
+	rip = expect_efault(_metadata, self, "a store to an unmapped slot", 0);
+	expect_efault(_metadata, self, "the same store again", rip);
 
 	fresh = mmap(area, SLOT_SIZE, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
@@ -565,6 +578,8 @@ TEST_F_TIMEOUT(moving, munmap_then_map_anew, 30)
 	for (i = 0; i < SLOT_SIZE / sizeof(*fresh); i++)
 		fresh[i] = LIFETIME_PROBE_HOST;
 
+	expect_out(_metadata, vcpu, LIFETIME_PROBE_HOST,
+		   "a load from the new memory");
 	expect_out(_metadata, vcpu, LIFETIME_PROBE_GUEST, "store and load");
 
 	RUN_EXPECT(vcpu, HVM_EXIT_MMIO);
@@ -607,7 +622,7 @@ TEST_F_TIMEOUT(moving, mremap_while_running, 30)
 	ASSERT_EQ(target, moved) TH_LOG("mremap: %s", strerror(errno));
 	self->area = moved;
 	EXPECT_EQ(self->counter, first_word(self->area));
-	expect_efault(_metadata, self, "a store to the slot's old address");
+	expect_efault(_metadata, self, "a store to the slot's old address", 0);
 
 	/* Follow the data: the slot again, at the new address. */
 	ASSERT_EQ(0, ioctl(self->t.vm.vm_fd, HVM_SET_MEMORY_SLOT, &slot));

@@ -28,8 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "kselftest_harness.h"
 #include "test_util.h"
@@ -41,7 +39,6 @@
 #define KERNEL_TOL_KB		2048
 #define AVAILABLE_TOL_KB	8192
 
-#define CGROUP_ROOT		"/sys/fs/cgroup"
 #define MEMCG_MAX		(64 << 20)
 #define NR_HELD			64
 #define CHARGED_ROUNDS		5000
@@ -121,49 +118,8 @@ TEST_F_TIMEOUT(ring_leak, create_close_loop, 300)
 
 /* ---- memory cgroup ------------------------------------------------------- */
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t len = strlen(text), ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, text, len);
-	ret = ret == len ? 0 : ret < 0 ? -errno : -EIO;
-	close(fd);
-	return ret;
-}
-
-static long read_number(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long value = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &value) != 1)
-			value = -1;
-		fclose(f);
-	}
-	return value;
-}
-
-static bool file_has_word(const char *path, const char *word)
-{
-	char buf[256];
-	bool found = false;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return false;
-	while (!found && fscanf(f, "%255s", buf) == 1)
-		found = !strcmp(buf, word);
-	fclose(f);
-	return found;
-}
-
 FIXTURE(memcg) {
 	char dir[64];
-	char current[96];
 	bool moved;
 	struct hvm_vm_handle vms[NR_HELD];
 	int rings[NR_HELD];
@@ -171,35 +127,21 @@ FIXTURE(memcg) {
 
 FIXTURE_SETUP(memcg)
 {
-	char path[128], max[32];
-	int i;
+	int i, ret;
 
 	for (i = 0; i < NR_HELD; i++) {
 		self->vms[i].sys_fd = -1;
 		self->vms[i].vm_fd = -1;
 		self->rings[i] = -1;
 	}
-	if (access(CGROUP_ROOT "/cgroup.controllers", F_OK) &&
-	    mount("cgroup2", CGROUP_ROOT, "cgroup2", 0, NULL))
-		SKIP(return, "no cgroup v2 at " CGROUP_ROOT ": %s",
-		     strerror(errno));
-	if (!file_has_word(CGROUP_ROOT "/cgroup.controllers", "memory"))
-		SKIP(return, "no memory controller in cgroup v2");
-	if (!file_has_word(CGROUP_ROOT "/cgroup.subtree_control", "memory"))
-		ASSERT_EQ(0, write_file(CGROUP_ROOT "/cgroup.subtree_control",
-					"+memory"));
-
-	snprintf(self->dir, sizeof(self->dir), CGROUP_ROOT "/hvm-ring-%d",
-		 getpid());
-	snprintf(self->current, sizeof(self->current), "%s/memory.current",
-		 self->dir);
-	ASSERT_EQ(0, mkdir(self->dir, 0755)) TH_LOG("%s: %s", self->dir,
-						    strerror(errno));
-	snprintf(path, sizeof(path), "%s/memory.max", self->dir);
-	snprintf(max, sizeof(max), "%d", MEMCG_MAX);
-	ASSERT_EQ(0, write_file(path, max));
-	snprintf(path, sizeof(path), "%s/cgroup.procs", self->dir);
-	ASSERT_EQ(0, write_file(path, "0"));
+	ret = memcg_available();
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "no cgroup v2 with the memory controller at "
+		     CGROUP_ROOT);
+	ASSERT_EQ(0, ret) TH_LOG("enabling the memory controller: %s",
+				 strerror(-ret));
+	ret = memcg_enter(self->dir, sizeof(self->dir), "hvm-ring", MEMCG_MAX);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", self->dir, strerror(-ret));
 	self->moved = true;
 }
 
@@ -213,10 +155,7 @@ FIXTURE_TEARDOWN(memcg)
 		if (self->vms[i].vm_fd >= 0)
 			hvm_vm_close(&self->vms[i]);
 	}
-	if (self->moved)
-		write_file(CGROUP_ROOT "/cgroup.procs", "0");
-	if (self->dir[0])
-		rmdir(self->dir);
+	memcg_leave(self->dir);
 }
 
 TEST_F_TIMEOUT(memcg, charged_to_memcg, 120)
@@ -239,19 +178,19 @@ TEST_F_TIMEOUT(memcg, charged_to_memcg, 120)
 
 	for (i = 1; i < NR_HELD; i++)
 		ASSERT_EQ(0, hvm_vm_create(&self->vms[i]));
-	c0 = read_number(self->current);
+	c0 = memcg_current(self->dir);
 	ASSERT_LE(0, c0);
 	for (i = 0; i < NR_HELD; i++) {
 		self->rings[i] = create_ring(self->vms[i].vm_fd);
 		ASSERT_LE(0, self->rings[i]) TH_LOG("ring %d: %s", i,
 						    strerror(-self->rings[i]));
 	}
-	c1 = read_number(self->current);
+	c1 = memcg_current(self->dir);
 	for (i = 0; i < NR_HELD; i++) {
 		close(self->rings[i]);
 		self->rings[i] = -1;
 	}
-	c2 = read_number(self->current);
+	c2 = memcg_current(self->dir);
 	TH_LOG("%d rings of %ld kB: memory.current %+ld kB while held, %+ld kB after closing them",
 	       NR_HELD, ring_size >> 10, (c1 - c0) >> 10, (c2 - c1) >> 10);
 	EXPECT_LE(NR_HELD * ring_size / 2, c1 - c0)
@@ -260,13 +199,13 @@ TEST_F_TIMEOUT(memcg, charged_to_memcg, 120)
 		TH_LOG("closing the ring fds freed nothing");
 
 	ASSERT_EQ(0, kmem_read(&kbefore));
-	c2 = read_number(self->current);
+	c2 = memcg_current(self->dir);
 	for (i = 0; i < CHARGED_ROUNDS; i++) {
 		fd = create_ring(self->vms[0].vm_fd);
 		ASSERT_LE(0, fd) TH_LOG("round %d: %s", i, strerror(-fd));
 		close(fd);
 	}
-	c3 = read_number(self->current);
+	c3 = memcg_current(self->dir);
 	ASSERT_EQ(0, kmem_read(&kafter));
 	TH_LOG("%d rings created and closed in the memcg: memory.current %+ld kB, kernel memory %+ld kB (vmalloc %+ld kB)",
 	       CHARGED_ROUNDS, (c3 - c2) >> 10,

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Shared helpers for the hvm selftests: see test_util.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "kselftest.h"
@@ -83,8 +87,8 @@ static int setup_vcpu_mode(struct test_vm *t, struct hvm_vcpu_handle *vcpu)
 	return -EINVAL;
 }
 
-int test_vm_create(struct test_vm *t, struct guest_blob guest,
-		   enum guest_mode mode)
+static int vm_create(struct test_vm *t, struct guest_blob guest,
+		     enum guest_mode mode, bool shared)
 {
 	size_t guest_size = guest.end - guest.start;
 	struct hvm_vcpu_handle *vcpu;
@@ -94,6 +98,7 @@ int test_vm_create(struct test_vm *t, struct guest_blob guest,
 	memset(t, 0, sizeof(*t));
 	t->vm.sys_fd = -1;
 	t->vm.vm_fd = -1;
+	t->mem_fd = -1;
 	t->mode = mode;
 	if (guest_size == 0 || guest_size > GUEST_CODE_MAX)
 		return -E2BIG;
@@ -101,8 +106,12 @@ int test_vm_create(struct test_vm *t, struct guest_blob guest,
 	ret = hvm_vm_create(&t->vm);
 	if (ret < 0)
 		return ret;
-	ret = hvm_vm_add_memory(&t->vm, 0, GUEST_RAM_GPA, GUEST_RAM_SIZE, 0,
-				&ram);
+	if (shared)
+		ret = hvm_vm_add_memfd(&t->vm, 0, GUEST_RAM_GPA, GUEST_RAM_SIZE,
+				       0, 0, &ram, &t->mem_fd);
+	else
+		ret = hvm_vm_add_memory(&t->vm, 0, GUEST_RAM_GPA,
+					GUEST_RAM_SIZE, 0, &ram);
 	if (ret < 0)
 		goto fail;
 	t->ram = ram;
@@ -118,6 +127,18 @@ int test_vm_create(struct test_vm *t, struct guest_blob guest,
 fail:
 	test_vm_destroy(t);
 	return ret;
+}
+
+int test_vm_create(struct test_vm *t, struct guest_blob guest,
+		   enum guest_mode mode)
+{
+	return vm_create(t, guest, mode, false);
+}
+
+int test_vm_create_shared(struct test_vm *t, struct guest_blob guest,
+			  enum guest_mode mode)
+{
+	return vm_create(t, guest, mode, true);
 }
 
 int test_vm_add_vcpu(struct test_vm *t, struct hvm_vcpu_handle **out)
@@ -149,6 +170,7 @@ void test_vm_destroy(struct test_vm *t)
 	t->vm.sys_fd = -1;
 	/* The RAM belongs to the VM handle in libhvm; forget our view. */
 	t->ram = NULL;
+	t->mem_fd = -1;
 }
 
 static void *ring_helper_thread(void *arg)
@@ -251,4 +273,92 @@ int sigusr1_interrupts(void)
 	struct sigaction sa = { .sa_handler = on_sigusr1 };
 
 	return sigaction(SIGUSR1, &sa, NULL) ? -errno : 0;
+}
+
+int sysfs_write(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t len = strlen(text), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, text, len);
+	ret = ret == len ? 0 : ret < 0 ? -errno : -EIO;
+	close(fd);
+	return ret;
+}
+
+long sysfs_read_number(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long value = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &value) != 1)
+			value = -1;
+		fclose(f);
+	}
+	return value;
+}
+
+bool sysfs_has_word(const char *path, const char *word)
+{
+	char buf[256];
+	bool found = false;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	while (!found && fscanf(f, "%255s", buf) == 1)
+		found = !strcmp(buf, word);
+	fclose(f);
+	return found;
+}
+
+int memcg_available(void)
+{
+	if (access(CGROUP_ROOT "/cgroup.controllers", F_OK) &&
+	    mount("cgroup2", CGROUP_ROOT, "cgroup2", 0, NULL))
+		return -EOPNOTSUPP;
+	if (!sysfs_has_word(CGROUP_ROOT "/cgroup.controllers", "memory"))
+		return -EOPNOTSUPP;
+	if (!sysfs_has_word(CGROUP_ROOT "/cgroup.subtree_control", "memory"))
+		return sysfs_write(CGROUP_ROOT "/cgroup.subtree_control",
+				   "+memory");
+	return 0;
+}
+
+int memcg_enter(char *dir, size_t size, const char *prefix, long max)
+{
+	char path[PATH_MAX], text[32];
+	int ret;
+
+	snprintf(dir, size, CGROUP_ROOT "/%s-%d", prefix, getpid());
+	if (mkdir(dir, 0755))
+		return -errno;
+	if (max > 0) {
+		snprintf(path, sizeof(path), "%s/memory.max", dir);
+		snprintf(text, sizeof(text), "%ld", max);
+		ret = sysfs_write(path, text);
+		if (ret)
+			return ret;
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	return sysfs_write(path, "0");
+}
+
+void memcg_leave(const char *dir)
+{
+	if (!dir[0])
+		return;
+	sysfs_write(CGROUP_ROOT "/cgroup.procs", "0");
+	rmdir(dir);
+}
+
+long memcg_current(const char *dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/memory.current", dir);
+	return sysfs_read_number(path);
 }

@@ -41,6 +41,7 @@ struct test_vm {
 	unsigned int nr_vcpus;
 	enum guest_mode mode;
 	uint8_t *ram;		/* host view of slot 0 */
+	int mem_fd;		/* slot 0's memfd (owned by vm), or -1 */
 };
 
 /*
@@ -50,6 +51,12 @@ struct test_vm {
  */
 int test_vm_create(struct test_vm *t, struct guest_blob guest,
 		   enum guest_mode mode);
+/*
+ * The same with slot 0 in a memfd (hvm_vm_add_memfd()) that a helper
+ * process can map: t->mem_fd.
+ */
+int test_vm_create_shared(struct test_vm *t, struct guest_blob guest,
+			  enum guest_mode mode);
 /* Another vCPU (next id) set up like the first one. */
 int test_vm_add_vcpu(struct test_vm *t, struct hvm_vcpu_handle **vcpu);
 /* Closes everything; safe on a zeroed or half-created test_vm. */
@@ -146,6 +153,33 @@ bool vcpu_thread_wait(struct vcpu_thread *vt, double seconds);
  * signal sent to a vCPU thread makes its HVM_RUN return EINTR.  0 or -errno.
  */
 int sigusr1_interrupts(void);
+
+/*
+ * Small files under /proc and /sys.  sysfs_write: 0 or -errno;
+ * sysfs_read_number: the first number in the file, -1 if there is none;
+ * sysfs_has_word: whether a whitespace-separated word of the file is word
+ * ("[never]" in transparent_hugepage/enabled, "memory" in a cgroup list).
+ */
+int sysfs_write(const char *path, const char *text);
+long sysfs_read_number(const char *path);
+bool sysfs_has_word(const char *path, const char *word);
+
+/*
+ * Memory cgroup v2 for tests that check what is charged where.
+ * memcg_available() mounts cgroup2 at CGROUP_ROOT when nothing is mounted
+ * there (as in the lab) and enables the memory controller for children:
+ * 0, -EOPNOTSUPP without cgroup v2 or its memory controller (skip), else
+ * -errno.  memcg_enter() creates CGROUP_ROOT/<prefix>-<pid> with
+ * memory.max = max bytes (0: no limit), moves the calling process into it
+ * and puts the directory in dir; memcg_leave() moves the process back to
+ * the root and removes the directory (safe with an empty dir).
+ */
+#define CGROUP_ROOT	"/sys/fs/cgroup"
+int memcg_available(void);
+int memcg_enter(char *dir, size_t size, const char *prefix, long max);
+void memcg_leave(const char *dir);
+/* memory.current of the cgroup at dir, in bytes; -1 if unreadable. */
+long memcg_current(const char *dir);
 
 /*
  * Assertions, for test bodies.  RUN_EXPECT runs the vCPU once and insists

@@ -2,7 +2,9 @@
 /*
  * hvm-helper: the device model process behind hvm-run.  It serves a VM's
  * I/O ring: a 16550 UART on COM1 whose output goes to stdout, and the
- * debug-exit port that stops the VM with a status code.
+ * debug-exit port that stops the VM with a status code.  It maps the
+ * guest's RAM from the memfd hvm-run passes it (--mem-fd, --mem-map), for
+ * devices that do DMA: today the DMA test device (--dma-test).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include "libhvm.h"
+#include "dma_test_dev.h"
 
 #define COM1_BASE		0x3f8
 #define COM1_PORTS		8
@@ -55,7 +58,10 @@ struct uart {
 
 struct helper {
 	struct hvm_ring_map ring;
+	struct hvm_guest_ram ram;
 	struct uart com1;
+	bool dma_test;
+	struct dma_test_dev dma;
 	bool verbose;
 	/* Guest output, written to stdout after each batch. */
 	char out[4096];
@@ -229,6 +235,12 @@ static int device_access(struct helper *h, unsigned int space, uint64_t addr,
 		return 0;
 	}
 
+	if (space == HVM_IO_PIO && h->dma_test &&
+	    dma_test_claims(&h->dma, addr, size)) {
+		dma_test_access(&h->dma, addr, size, is_write, data);
+		return 0;
+	}
+
 	if (h->verbose)
 		fprintf(stderr, "hvm-helper: unhandled %s %s %#" PRIx64
 			" size %u%s%#" PRIx64 "\n", space_name(space),
@@ -270,23 +282,32 @@ static int serve_sync(void *opaque, struct hvm_ring_slot *slot)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: hvm-helper --ring-fd N [--ready-fd N] [--verbose]\n"
+		"Usage: hvm-helper --ring-fd N [--mem-fd N --mem-map GPA,SIZE,OFFSET...]\n"
+		"                  [--dma-test PORT] [--ready-fd N] [--verbose]\n"
 		"\n"
 		"Device model for one hvm VM, normally started by hvm-run.  It\n"
 		"serves the VM's I/O ring (an fd inherited from the parent):\n"
 		"  COM1 (ports 0x3f8-0x3ff)  16550 UART; output goes to stdout\n"
 		"  port 0xf4 (4 bytes)       debug exit: writing V stops the VM\n"
 		"                            with code V (hvm-run exits with V)\n"
+		"  --dma-test PORT           DMA test device (%u ports): the guest\n"
+		"                            gives a buffer's address and length,\n"
+		"                            the helper adds 1 to each byte\n"
 		"  anything else             reads all-ones, writes ignored\n"
 		"\n"
 		"Options:\n"
 		"  --ring-fd N    the ring fd (from HVM_CREATE_RING)\n"
+		"  --mem-fd N     a memfd holding guest RAM (sealed against\n"
+		"                 shrinking), for the --mem-map options after it\n"
+		"  --mem-map GPA,SIZE,OFFSET\n"
+		"                 map SIZE bytes of that memfd from OFFSET at\n"
+		"                 guest-physical GPA (page aligned; repeatable)\n"
 		"  --ready-fd N   write one byte to fd N, then close it, once\n"
 		"                 the ring is set up\n"
 		"  --verbose      log accesses to unhandled devices on stderr\n"
 		"  --help         this text\n"
 		"\n"
-		"Exits 0 when the VM is gone, 1 on errors.\n");
+		"Exits 0 when the VM is gone, 1 on errors.\n", DMA_TEST_PORTS);
 }
 
 static bool parse_fd(const char *arg, int *fd)
@@ -307,13 +328,19 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 		{ "ring-fd", required_argument, NULL, 'r' },
 		{ "ready-fd", required_argument, NULL, 'R' },
+		{ "mem-fd", required_argument, NULL, 'f' },
+		{ "mem-map", required_argument, NULL, 'M' },
+		{ "dma-test", required_argument, NULL, 'd' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct helper h;
-	int ring_fd = -1, ready_fd = -1, opt, ret;
+	int ring_fd = -1, ready_fd = -1, mem_fd = -1, opt, ret;
+	uint64_t gpa, size, offset, port;
+	char *end;
 
+	hvm_guest_ram_init(&h.ram);
 	/* Our own one-line messages instead of getopt's. */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
@@ -331,6 +358,46 @@ int main(int argc, char **argv)
 					optarg);
 				return 1;
 			}
+			break;
+		case 'f':
+			if (!parse_fd(optarg, &mem_fd)) {
+				fprintf(stderr, "hvm-helper: invalid --mem-fd '%s'\n",
+					optarg);
+				return 1;
+			}
+			break;
+		case 'M':
+			if (mem_fd < 0) {
+				fprintf(stderr, "hvm-helper: --mem-map needs a --mem-fd before it\n");
+				return 1;
+			}
+			if (hvm_parse_mem_map(optarg, &gpa, &size, &offset)) {
+				fprintf(stderr, "hvm-helper: invalid --mem-map '%s' (GPA,SIZE,OFFSET)\n",
+					optarg);
+				return 1;
+			}
+			ret = hvm_guest_ram_map(&h.ram, mem_fd, gpa, size,
+						offset);
+			if (ret) {
+				fprintf(stderr, "hvm-helper: cannot map guest RAM %s from fd %d: %s\n",
+					optarg, mem_fd,
+					ret == -EPERM ? "not a memfd sealed against shrinking" :
+					ret == -ERANGE ? "the file is smaller" :
+					strerror(-ret));
+				return 1;
+			}
+			break;
+		case 'd':
+			errno = 0;
+			port = strtoull(optarg, &end, 0);
+			if (errno || end == optarg || *end || *optarg == '-' ||
+			    port > 0x10000 - DMA_TEST_PORTS) {
+				fprintf(stderr, "hvm-helper: invalid --dma-test port '%s'\n",
+					optarg);
+				return 1;
+			}
+			h.dma_test = true;
+			dma_test_init(&h.dma, (uint16_t)port, &h.ram);
 			break;
 		case 'v':
 			h.verbose = true;
@@ -390,5 +457,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	hvm_ring_unmap(&h.ring);
+	hvm_guest_ram_unmap(&h.ram);
 	return 0;
 }

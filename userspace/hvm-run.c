@@ -67,6 +67,7 @@ struct options {
 	bool entry_given;
 	enum cpu_mode mode;
 	unsigned int nr_vcpus;
+	bool hugetlb;
 	bool verbose;
 };
 
@@ -142,13 +143,17 @@ static void usage(FILE *out)
 "Run GUEST under hvm.  GUEST is an ELF file (ELF64 or ELF32: PT_LOAD\n"
 "segments go to their physical addresses, execution starts at the entry\n"
 "point) or else a flat binary (loaded at --load, started at its first\n"
-"byte).  Guest RAM is one slot at guest-physical address 0.  The device\n"
-"helper (hvm-helper, next to this program) serves a 16550 UART on COM1,\n"
-"whose output appears on stdout, and the debug-exit port 0xf4.\n"
+"byte).  Guest RAM is one slot at guest-physical address 0, a memfd\n"
+"that the device helper maps too.  The helper (hvm-helper, next to this\n"
+"program) serves a 16550 UART on COM1, whose output appears on stdout,\n"
+"and the debug-exit port 0xf4.\n"
 "\n"
 "Options:\n"
 "  --mem SIZE       guest RAM, a multiple of 4K; suffixes K, M, G\n"
 "                   (default 16M)\n"
+"  --hugetlb        back guest RAM with 2 MiB hugetlb pages (--mem a\n"
+"                   multiple of 2M; the host must have them reserved:\n"
+"                   /proc/sys/vm/nr_hugepages)\n"
 "  --mode MODE      real | prot32 | long64: the CPU mode at the entry.\n"
 "                   Default: long64 for ELF64 and flat binaries, prot32\n"
 "                   for ELF32\n"
@@ -244,6 +249,7 @@ static void parse_options(int argc, char **argv, struct options *opts)
 		{ "entry", required_argument, NULL, 'e' },
 		{ "vcpus", required_argument, NULL, 'c' },
 		{ "helper", required_argument, NULL, 'H' },
+		{ "hugetlb", no_argument, NULL, 'g' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -296,6 +302,9 @@ static void parse_options(int argc, char **argv, struct options *opts)
 		case 'H':
 			opts->helper_path = optarg;
 			break;
+		case 'g':
+			opts->hugetlb = true;
+			break;
 		case 'v':
 			opts->verbose = true;
 			break;
@@ -310,6 +319,9 @@ static void parse_options(int argc, char **argv, struct options *opts)
 			    argv[optind - 1]);
 		}
 	}
+	if (opts->hugetlb && opts->mem_size % HVM_HUGE_PAGE_SIZE)
+		die("--hugetlb needs --mem in whole 2 MiB pages, not %" PRIu64 " bytes",
+		    opts->mem_size);
 	if (optind == argc)
 		die("no guest file given (see --help)");
 	if (optind + 1 != argc)
@@ -559,22 +571,6 @@ static char *default_helper_path(void)
 	return path;
 }
 
-static bool read_full(int fd, void *buf, size_t len)
-{
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < len) {
-		n = read(fd, (char *)buf + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		done += n;
-	}
-	return true;
-}
-
 static void describe_status(int status, char *buf, size_t len)
 {
 	if (WIFEXITED(status))
@@ -586,62 +582,36 @@ static void describe_status(int status, char *buf, size_t len)
 }
 
 /*
- * fork+exec the helper with the ring fd.  Returns its pid once it said it
- * is ready; any failure to get there is fatal, with the reason.
+ * fork+exec the helper with the ring fd and the guest RAM memfd (mapped
+ * at 0, the one slot).  Returns its pid once it said it is ready; any
+ * failure to get there is fatal, with the reason.
  */
-static pid_t start_helper(const char *path, int ring_fd, bool verbose)
+static pid_t start_helper(const char *path, int ring_fd, int mem_fd,
+			  uint64_t mem_size, bool verbose)
 {
-	int exec_pipe[2], ready_pipe[2], exec_errno, status;
-	char ring_arg[16], ready_arg[16], how[64];
-	char byte;
-	pid_t pid;
+	char ring_arg[16], mem_fd_arg[16], map_arg[48], how[64];
+	char *argv[] = {
+		(char *)path, "--ring-fd", ring_arg, "--mem-fd", mem_fd_arg,
+		"--mem-map", map_arg, verbose ? "--verbose" : NULL, NULL,
+	};
+	const int keep[] = { ring_fd, mem_fd };
+	int ret, status;
 
-	if (access(path, X_OK) < 0)
-		die("cannot start the device helper %s: %s", path,
-		    strerror(errno));
-	if (pipe2(exec_pipe, O_CLOEXEC) < 0 || pipe2(ready_pipe, O_CLOEXEC) < 0)
-		die("cannot start the device helper: pipe: %s",
-		    strerror(errno));
+	snprintf(ring_arg, sizeof(ring_arg), "%d", ring_fd);
+	snprintf(mem_fd_arg, sizeof(mem_fd_arg), "%d", mem_fd);
+	snprintf(map_arg, sizeof(map_arg), "0,%#" PRIx64 ",0", mem_size);
 	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		die("cannot start the device helper: fork: %s",
-		    strerror(errno));
-	if (pid == 0) {
-		/* Only these two fds cross exec. */
-		if (fcntl(ring_fd, F_SETFD, 0) < 0 ||
-		    fcntl(ready_pipe[1], F_SETFD, 0) < 0) {
-			exec_errno = errno;
-		} else {
-			snprintf(ring_arg, sizeof(ring_arg), "%d", ring_fd);
-			snprintf(ready_arg, sizeof(ready_arg), "%d",
-				 ready_pipe[1]);
-			execl(path, path, "--ring-fd", ring_arg, "--ready-fd",
-			      ready_arg, verbose ? "--verbose" : NULL,
-			      (char *)NULL);
-			exec_errno = errno;
-		}
-		if (write(exec_pipe[1], &exec_errno, sizeof(exec_errno)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-
-	close(exec_pipe[1]);
-	close(ready_pipe[1]);
-	if (read_full(exec_pipe[0], &exec_errno, sizeof(exec_errno))) {
-		waitpid(pid, NULL, 0);
-		die("cannot start the device helper %s: %s", path,
-		    strerror(exec_errno));
-	}
-	close(exec_pipe[0]);
-	if (!read_full(ready_pipe[0], &byte, 1)) {
-		if (waitpid(pid, &status, 0) < 0)
+	ret = hvm_helper_spawn(path, argv, keep, 2, &status);
+	if (ret == -ECHILD) {
+		if (status < 0)
 			die("the device helper %s failed to start", path);
 		describe_status(status, how, sizeof(how));
 		die("the device helper %s failed to start (%s)", path, how);
 	}
-	close(ready_pipe[0]);
-	return pid;
+	if (ret < 0)
+		die("cannot start the device helper %s: %s", path,
+		    strerror(-ret));
+	return ret;
 }
 
 /* After the VM is gone the helper sees POLLHUP and exits on its own. */
@@ -883,7 +853,8 @@ int main(int argc, char **argv)
 	struct layout lay;
 	unsigned int i;
 	pid_t helper;
-	int ret, ring_fd;
+	int ret, ring_fd, mem_fd;
+	long free_huge;
 	void *ram;
 
 	parse_options(argc, argv, &opts);
@@ -910,7 +881,20 @@ int main(int argc, char **argv)
 	if (ret)
 		die("cannot create a VM on /dev/hvm: %s", strerror(-ret));
 
-	ret = hvm_vm_add_memory(&vm, 0, 0, opts.mem_size, 0, &ram);
+	ret = hvm_vm_add_memfd(&vm, 0, 0, opts.mem_size, 0,
+			       opts.hugetlb ? HVM_MEMFD_HUGETLB : 0, &ram,
+			       &mem_fd);
+	if (ret && opts.hugetlb) {
+		free_huge = hvm_hugetlb_free_pages();
+		if (ret == -ENOMEM && free_huge >= 0)
+			die("--hugetlb: %" PRIu64 " MiB of guest RAM needs %" PRIu64 " free 2 MiB huge pages, the host has %ld (reserve more in /proc/sys/vm/nr_hugepages)",
+			    (uint64_t)(opts.mem_size / MIB),
+			    (uint64_t)(opts.mem_size / HVM_HUGE_PAGE_SIZE),
+			    free_huge);
+		die("--hugetlb: cannot get %" PRIu64 " bytes of 2 MiB huge pages: %s%s",
+		    opts.mem_size, strerror(-ret),
+		    free_huge < 0 ? " (the host kernel has no 2 MiB hugetlb pages)" : "");
+	}
 	if (ret)
 		die("cannot add %" PRIu64 " bytes of guest memory: %s",
 		    opts.mem_size, strerror(-ret));
@@ -928,7 +912,8 @@ int main(int argc, char **argv)
 	ring_fd = hvm_ring_create(&vm);
 	if (ring_fd < 0)
 		die("cannot create the I/O ring: %s", strerror(-ring_fd));
-	helper = start_helper(opts.helper_path, ring_fd, opts.verbose);
+	helper = start_helper(opts.helper_path, ring_fd, mem_fd, opts.mem_size,
+			      opts.verbose);
 	/* The helper holds the only ring fd: its death closes the ring. */
 	close(ring_fd);
 

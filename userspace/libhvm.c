@@ -7,17 +7,27 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "libhvm.h"
 
 #define PAGE_SIZE_4K	4096ULL
+
+/*
+ * glibc's <sys/mman.h> has memfd_create() but not the page size flags, and
+ * <linux/memfd.h> redefines glibc's MFD_* macros: log2(2 MiB) in bits 26+.
+ */
+#ifndef MFD_HUGE_2MB
+#define MFD_HUGE_2MB	(21U << 26)
+#endif
 
 /* SVM VMCB segment attribute bits (see the uapi comment). */
 #define SEG_TYPE_DATA_RW_ACCESSED	0x3
@@ -78,6 +88,8 @@ int hvm_vm_create(struct hvm_vm_handle *vm)
 
 	memset(vm, 0, sizeof(*vm));
 	vm->vm_fd = -1;
+	for (unsigned int i = 0; i < HVM_MAX_SLOTS; i++)
+		vm->mem[i].fd = -1;
 	vm->sys_fd = hvm_open();
 	if (vm->sys_fd < 0)
 		return vm->sys_fd;
@@ -115,10 +127,14 @@ void hvm_vm_close(struct hvm_vm_handle *vm)
 	vm->sys_fd = -1;
 	/* After the VM fd: the kernel may still hold the pages until then. */
 	for (i = 0; i < HVM_MAX_SLOTS; i++) {
-		if (vm->mem[i].host)
+		if (vm->mem[i].host) {
 			munmap(vm->mem[i].host, vm->mem[i].size);
+			if (vm->mem[i].fd >= 0)
+				close(vm->mem[i].fd);
+		}
 		vm->mem[i].host = NULL;
 		vm->mem[i].size = 0;
+		vm->mem[i].fd = -1;
 	}
 }
 
@@ -155,11 +171,183 @@ int hvm_vm_add_memory(struct hvm_vm_handle *vm, uint32_t slot, uint64_t gpa,
 	}
 	vm->mem[slot].host = mem;
 	vm->mem[slot].size = size;
+	vm->mem[slot].fd = -1;
 	*host = mem;
 	return 0;
 fail:
 	munmap(mem, size);
 	return ret;
+}
+
+/* ---- guest RAM in a memfd ------------------------------------------------ */
+
+int hvm_memfd_alloc(uint64_t size, unsigned int flags, int *out_fd,
+		    void **out_host)
+{
+	unsigned int mfd_flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
+	bool hugetlb = flags & HVM_MEMFD_HUGETLB;
+	uintptr_t aligned;
+	uint8_t *reserve;
+	size_t head, tail;
+	void *mem;
+	int fd, ret;
+
+	if (flags & ~HVM_MEMFD_HUGETLB || size == 0 ||
+	    size > SIZE_MAX - HVM_HUGE_PAGE_SIZE || size % PAGE_SIZE_4K ||
+	    (hugetlb && size % HVM_HUGE_PAGE_SIZE))
+		return -EINVAL;
+	if (hugetlb)
+		mfd_flags |= MFD_HUGETLB | MFD_HUGE_2MB;
+
+	fd = memfd_create("hvm-guest-ram", mfd_flags);
+	if (fd < 0)
+		return neg_errno();
+	if (ftruncate(fd, (off_t)size) < 0) {
+		ret = neg_errno();
+		goto fail_fd;
+	}
+	/*
+	 * The size is final: a helper that maps the file relies on it never
+	 * shrinking (a truncated page would SIGBUS it), and growing it would
+	 * only add memory no slot covers.  F_SEAL_SEAL keeps anyone from
+	 * adding seals later (F_SEAL_FUTURE_WRITE would stop our own maps).
+	 */
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		ret = neg_errno();
+		goto fail_fd;
+	}
+
+	/*
+	 * A 2 MiB aligned address, so that a THP or hugetlb page can back
+	 * whole 2 MiB of guest-physical space (the slot starts there too):
+	 * reserve size + 2 MiB of address space, map the file over its
+	 * aligned part, give back the rest.
+	 */
+	reserve = mmap(NULL, size + HVM_HUGE_PAGE_SIZE, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (reserve == MAP_FAILED) {
+		ret = neg_errno();
+		goto fail_fd;
+	}
+	aligned = ((uintptr_t)reserve + HVM_HUGE_PAGE_SIZE - 1) &
+		  ~(uintptr_t)(HVM_HUGE_PAGE_SIZE - 1);
+	head = aligned - (uintptr_t)reserve;
+	tail = HVM_HUGE_PAGE_SIZE - head;
+	/* hugetlb reserves its pages here: ENOMEM when the pool is short. */
+	mem = mmap((void *)aligned, size, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_FIXED, fd, 0);
+	if (mem == MAP_FAILED) {
+		ret = neg_errno();
+		munmap(reserve, size + HVM_HUGE_PAGE_SIZE);
+		goto fail_fd;
+	}
+	if (head)
+		munmap(reserve, head);
+	if (tail)
+		munmap((uint8_t *)mem + size, tail);
+
+	/*
+	 * Advice only: THP for shmem also depends on the host's
+	 * transparent_hugepage/shmem_enabled, and hugetlb needs none.
+	 */
+	if (!hugetlb)
+		madvise(mem, size, MADV_HUGEPAGE);
+	/* A forked child (not exec'ed) gets nothing: it maps the fd. */
+	if (madvise(mem, size, MADV_DONTFORK) < 0) {
+		ret = neg_errno();
+		munmap(mem, size);
+		goto fail_fd;
+	}
+	*out_fd = fd;
+	*out_host = mem;
+	return 0;
+fail_fd:
+	close(fd);
+	return ret;
+}
+
+void hvm_memfd_free(int fd, void *host, uint64_t size)
+{
+	if (host)
+		munmap(host, size);
+	if (fd >= 0)
+		close(fd);
+}
+
+static long read_long_file(const char *path)
+{
+	char buf[32];
+	ssize_t n;
+	long value;
+	char *end;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return neg_errno();
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	errno = 0;
+	value = strtol(buf, &end, 10);
+	if (errno || end == buf || value < 0)
+		return -EIO;
+	return value;
+}
+
+long hvm_hugetlb_free_pages(void)
+{
+	static const char dir[] = "/sys/kernel/mm/hugepages/hugepages-2048kB";
+	char path[sizeof(dir) + 32];
+	long free_pages, resv;
+
+	snprintf(path, sizeof(path), "%s/free_hugepages", dir);
+	free_pages = read_long_file(path);
+	if (free_pages < 0)
+		return free_pages;
+	/* Free pages include those promised to existing mappings. */
+	snprintf(path, sizeof(path), "%s/resv_hugepages", dir);
+	resv = read_long_file(path);
+	if (resv < 0)
+		return resv;
+	return free_pages > resv ? free_pages - resv : 0;
+}
+
+int hvm_vm_add_memfd(struct hvm_vm_handle *vm, uint32_t slot, uint64_t gpa,
+		     uint64_t size, uint32_t flags, unsigned int memfd_flags,
+		     void **host, int *mem_fd)
+{
+	struct hvm_memory_slot region;
+	void *mem;
+	int fd, ret;
+
+	if (slot >= HVM_MAX_SLOTS)
+		return -EINVAL;
+	if (vm->mem[slot].host)
+		return -EEXIST;
+	ret = hvm_memfd_alloc(size, memfd_flags, &fd, &mem);
+	if (ret)
+		return ret;
+
+	memset(&region, 0, sizeof(region));
+	region.slot = slot;
+	region.flags = flags;
+	region.guest_phys = gpa;
+	region.size = size;
+	region.userspace_addr = (uintptr_t)mem;
+	if (ioctl(vm->vm_fd, HVM_SET_MEMORY_SLOT, &region) < 0) {
+		ret = neg_errno();
+		hvm_memfd_free(fd, mem, size);
+		return ret;
+	}
+	vm->mem[slot].host = mem;
+	vm->mem[slot].size = size;
+	vm->mem[slot].fd = fd;
+	*host = mem;
+	*mem_fd = fd;
+	return 0;
 }
 
 /* ---- CPUID --------------------------------------------------------------- */
@@ -599,4 +787,99 @@ int hvm_ring_serve(struct hvm_ring_map *ring, int timeout_ms,
 		}
 		/* Readiness without work: a racing serve took it; wait on. */
 	}
+}
+
+/* ---- starting the device helper ------------------------------------------ */
+
+static bool read_all(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = read(fd, (char *)buf + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		done += n;
+	}
+	return true;
+}
+
+#define HELPER_MAX_ARGS	64
+
+int hvm_helper_spawn(const char *path, char *const argv[], const int *keep,
+		     unsigned int nr_keep, int *status)
+{
+	int exec_pipe[2], ready_pipe[2], exec_errno, ret;
+	char *args[HELPER_MAX_ARGS + 3];
+	char ready_arg[16];
+	unsigned int n = 0, i;
+	char byte;
+	pid_t pid;
+
+	*status = -1;
+	while (argv[n]) {
+		if (n == HELPER_MAX_ARGS)
+			return -E2BIG;
+		args[n] = argv[n];
+		n++;
+	}
+	if (pipe2(exec_pipe, O_CLOEXEC) < 0)
+		return neg_errno();
+	if (pipe2(ready_pipe, O_CLOEXEC) < 0) {
+		ret = neg_errno();
+		close(exec_pipe[0]);
+		close(exec_pipe[1]);
+		return ret;
+	}
+	snprintf(ready_arg, sizeof(ready_arg), "%d", ready_pipe[1]);
+	args[n++] = "--ready-fd";
+	args[n++] = ready_arg;
+	args[n] = NULL;
+
+	pid = fork();
+	if (pid < 0) {
+		ret = neg_errno();
+		close(exec_pipe[0]);
+		close(exec_pipe[1]);
+		close(ready_pipe[0]);
+		close(ready_pipe[1]);
+		return ret;
+	}
+	if (pid == 0) {
+		/* Only these fds cross exec; errors go back by the pipe. */
+		exec_errno = 0;
+		for (i = 0; i < nr_keep && !exec_errno; i++)
+			if (fcntl(keep[i], F_SETFD, 0) < 0)
+				exec_errno = errno;
+		if (!exec_errno && fcntl(ready_pipe[1], F_SETFD, 0) < 0)
+			exec_errno = errno;
+		if (!exec_errno) {
+			execv(path, args);
+			exec_errno = errno;
+		}
+		if (write(exec_pipe[1], &exec_errno, sizeof(exec_errno)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+
+	close(exec_pipe[1]);
+	close(ready_pipe[1]);
+	if (read_all(exec_pipe[0], &exec_errno, sizeof(exec_errno))) {
+		close(exec_pipe[0]);
+		close(ready_pipe[0]);
+		waitpid(pid, NULL, 0);
+		return -exec_errno;
+	}
+	close(exec_pipe[0]);
+	if (!read_all(ready_pipe[0], &byte, 1)) {
+		close(ready_pipe[0]);
+		if (waitpid(pid, status, 0) < 0)
+			*status = -1;
+		return -ECHILD;
+	}
+	close(ready_pipe[0]);
+	return pid;
 }

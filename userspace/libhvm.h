@@ -20,6 +20,7 @@ struct hvm_vm_handle {
 	struct {
 		void *host;
 		size_t size;
+		int fd;		/* memfd of hvm_vm_add_memfd(), else -1 */
 	} mem[HVM_MAX_SLOTS];
 };
 
@@ -55,6 +56,36 @@ void hvm_vm_close(struct hvm_vm_handle *vm);
  */
 int hvm_vm_add_memory(struct hvm_vm_handle *vm, uint32_t slot, uint64_t gpa,
 		      uint64_t size, uint32_t flags, void **host);
+
+/* 2 MiB: the alignment of shared guest RAM and the hugetlb page size. */
+#define HVM_HUGE_PAGE_SIZE	(2ULL << 20)
+/* hvm_memfd_alloc(): back the memory with 2 MiB hugetlb pages. */
+#define HVM_MEMFD_HUGETLB	(1U << 0)
+
+/*
+ * Guest RAM that another process (the device helper) can map: a memfd of
+ * size bytes, sealed against shrinking and growing (a helper that maps it
+ * can then never fault on a truncated page), mapped MAP_SHARED at a 2 MiB
+ * aligned address with MADV_HUGEPAGE and MADV_DONTFORK.  With
+ * HVM_MEMFD_HUGETLB size must be a multiple of 2 MiB and the pages come
+ * from the host's hugetlb pool: -ENOMEM when too few are free (see
+ * hvm_hugetlb_free_pages()), -ENOSYS/-EINVAL/-ENODEV when the kernel has
+ * no 2 MiB hugetlb support.  *fd is close-on-exec.  Undo with
+ * hvm_memfd_free().
+ */
+int hvm_memfd_alloc(uint64_t size, unsigned int flags, int *fd, void **host);
+void hvm_memfd_free(int fd, void *host, uint64_t size);
+/* Free, unreserved 2 MiB hugetlb pages on the host, or -errno. */
+long hvm_hugetlb_free_pages(void);
+/*
+ * hvm_memfd_alloc() registered as a slot: the same contract as
+ * hvm_vm_add_memory(), and *mem_fd gets the memfd, which stays owned by
+ * vm (hvm_vm_close() closes it; dup() it to keep it longer).
+ */
+int hvm_vm_add_memfd(struct hvm_vm_handle *vm, uint32_t slot, uint64_t gpa,
+		     uint64_t size, uint32_t flags, unsigned int memfd_flags,
+		     void **host, int *mem_fd);
+
 /*
  * What the loaded backend can give a guest (HVM_GET_SUPPORTED_CPUID), in a
  * table the caller frees.
@@ -118,5 +149,65 @@ int hvm_ring_serve(struct hvm_ring_map *ring, int timeout_ms,
 int hvm_ring_add_posted(struct hvm_ring_map *ring, uint32_t space,
 			uint64_t base, uint64_t size);
 int hvm_ring_stop_vm(struct hvm_ring_map *ring, uint64_t code);
+
+/*
+ * Starts the device helper: fork, then exec path with argv (argv[0] first,
+ * NULL-terminated) plus "--ready-fd N", with the fds in keep[] (and the
+ * ready pipe) inherited and every other fd close-on-exec as before.
+ * Returns the pid once the helper wrote its ready byte; -errno of exec
+ * when it could not be started; -ECHILD when it exited (or closed the
+ * pipe) before it was ready, with its wait status in *status (-1 if it
+ * could not be waited for).
+ */
+int hvm_helper_spawn(const char *path, char *const argv[], const int *keep,
+		     unsigned int nr_keep, int *status);
+
+/*
+ * ---- guest RAM as a device helper sees it (guest_ram.c) ----
+ *
+ * The helper maps pieces of the VMM's memfds (hvm_vm_add_memfd()) at their
+ * guest-physical addresses and copies to and from them.  Every access is
+ * bounds-checked: a range not wholly inside mapped RAM is -EFAULT and is
+ * not touched at all, also when gpa + len wraps around.  Guest RAM may
+ * change under a copy (the guest runs): read what you need once into your
+ * own buffer and validate it there.
+ */
+#define HVM_GUEST_RAM_MAX_REGIONS	HVM_MAX_SLOTS
+
+struct hvm_guest_ram_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *host;
+};
+
+struct hvm_guest_ram {
+	unsigned int nr_regions;
+	struct hvm_guest_ram_region regions[HVM_GUEST_RAM_MAX_REGIONS];
+};
+
+void hvm_guest_ram_init(struct hvm_guest_ram *ram);
+/*
+ * Maps [offset, offset + size) of fd MAP_SHARED at [gpa, gpa + size).
+ * -EINVAL: not page aligned, empty, above HVM_MAX_GPA, or overlapping a
+ * region already mapped; -ENOSPC: too many regions; -EPERM: fd is not
+ * sealed against shrinking (F_SEAL_SHRINK), so the VMM could truncate it
+ * under us; -ERANGE: the file is smaller than offset + size; else mmap's.
+ */
+int hvm_guest_ram_map(struct hvm_guest_ram *ram, int fd, uint64_t gpa,
+		      uint64_t size, uint64_t offset);
+void hvm_guest_ram_unmap(struct hvm_guest_ram *ram);
+/* 0 if [gpa, gpa + len) is all mapped RAM (len 0: always), else -EFAULT. */
+int hvm_guest_ram_check(const struct hvm_guest_ram *ram, uint64_t gpa,
+			uint64_t len);
+int hvm_guest_ram_read(const struct hvm_guest_ram *ram, uint64_t gpa,
+		       void *buf, size_t len);
+int hvm_guest_ram_write(const struct hvm_guest_ram *ram, uint64_t gpa,
+			const void *buf, size_t len);
+/*
+ * "GPA,SIZE,OFFSET" (each a C number: decimal, 0x hex or 0 octal), as
+ * hvm-helper's --mem-map takes it.  0 or -EINVAL.
+ */
+int hvm_parse_mem_map(const char *arg, uint64_t *gpa, uint64_t *size,
+		      uint64_t *offset);
 
 #endif /* LIBHVM_H */

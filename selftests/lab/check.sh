@@ -17,10 +17,15 @@
 # this script adds them up and prints the total as its last line.  A lab
 # that ends without such a line counts as one failure.
 #
-# The vendors' labs run side by side when the machine has a core for each
-# (each emulator runs one thread), CHECK_PARALLEL=0 runs them one after the
-# other.  Either way the output is one vendor's after the other's: the
-# first is shown as it comes, the next from its start once the first ended.
+# The runs go in two lanes, one per core (each emulator runs one thread),
+# when the machine has two cores; CHECK_PARALLEL=0 runs them one after the
+# other.  Bochs is the long pole (the VMX suite takes several times the
+# SVM one), so with two lanes its tests are split over two Bochs runs:
+# CHECK_VMX_SECOND (names from the selftests' list) run in the second one,
+# which follows the short QEMU runs in their lane, the rest in the first,
+# in the list's order.  Either way the output is one lane's after the
+# other's: the first is shown as it comes, the next from its start once
+# the first ended.
 set -uo pipefail
 
 LAB_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -41,8 +46,12 @@ jobs=(check refusal)
 parallel=${CHECK_PARALLEL:-}
 if [ -z "$parallel" ]; then
 	parallel=0
-	[ "$(nproc)" -ge "${#vendors[@]}" ] && parallel=1
+	[ "$(nproc)" -ge 2 ] && parallel=1
 fi
+# The Bochs tests that make the second VMX run, chosen by their time in
+# the Bochs lab (Documentation/testing.rst, "Timings"): they balance the two
+# lanes when both vendors run.
+CHECK_VMX_SECOND=${CHECK_VMX_SECOND-decoder_test debugreg_test fuzz_ioctl_test}
 
 # debug-lab.sh installs them itself, before KVER names its own kernel.
 if [ "$debug" != 1 ] && [[ " ${vendors[*]} " == *" vmx "* ]]; then
@@ -51,60 +60,117 @@ fi
 
 summary_re='^([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$'
 
-# run_vendor VENDOR RESULTS: every job of one vendor's lab; each job's
-# "passed failed skipped" goes to RESULTS as a line.
-run_vendor() {
-	local vendor=$1 results=$2 job name started out last
-	: >"$results"
-	for job in "${jobs[@]}"; do
-		echo "check: === $vendor lab, job $job ==="
-		started=$SECONDS
-		out=$(mktemp)
-		name=$vendor-$job
-		[ "$debug" = 1 ] && name=$vendor-debug
-		VENDOR=$vendor LAB_RUN_NAME=$name bash "$LAB_DIR/lab.sh" "$job" | tee "$out"
-		last=$(grep -E "$summary_re" "$out" | tail -n 1)
-		rm -f "$out"
-		if [[ "$last" =~ $summary_re ]]; then
-			echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[4]:-0}" >>"$results"
-		else
-			echo "not ok - $vendor lab ($job) ended without a result"
-			echo "0 1 0" >>"$results"
-		fi
-		echo "check: $vendor $job took $((SECONDS - started)) s"
+# run_lab VENDOR JOB NAME TESTS RESULTS: one lab run (TESTS empty: the
+# whole list); its "passed failed skipped" goes to RESULTS as a line.
+run_lab() {
+	local vendor=$1 job=$2 name=$3 tests=$4 results=$5 started out last
+	echo "check: === $vendor lab, job $job ($name) ==="
+	started=$SECONDS
+	out=$(mktemp)
+	VENDOR=$vendor LAB_RUN_NAME=$name LAB_TESTS=$tests \
+		bash "$LAB_DIR/lab.sh" "$job" | tee "$out"
+	last=$(grep -E "$summary_re" "$out" | tail -n 1)
+	rm -f "$out"
+	if [[ "$last" =~ $summary_re ]]; then
+		echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[4]:-0}" >>"$results"
+	else
+		echo "not ok - $vendor lab ($name) ended without a result"
+		echo "0 1 0" >>"$results"
+	fi
+	echo "check: $name took $((SECONDS - started)) s"
+}
+
+# The selftests' run order, minus or only the names in CHECK_VMX_SECOND.
+list_tests() {
+	local want=$1 name second
+	while read -r name; do
+		second=0
+		[[ " $CHECK_VMX_SECOND " == *" $name "* ]] && second=1
+		[ "$second" = "$want" ] && echo "$name"
+	done <"$LAB_ROOT/selftests/list"
+}
+
+# Each run is "vendor job name tests..." in a lane.  One lane: every
+# vendor's check, then its refusal.  Two lanes: Bochs's first part alone
+# in lane 0, everything else in lane 1, short runs first.
+LAB_ROOT=${LAB_ROOT:-$BUILD/lab-root}
+lanes=()
+add_run() {
+	lanes[$1]+="$2"$'\n'
+}
+suffix=check
+[ "$debug" = 1 ] && suffix=debug
+split=0
+if [ "$parallel" = 1 ] && [[ " ${vendors[*]} " == *" vmx "* ]] &&
+   [ -n "$CHECK_VMX_SECOND" ] && [ -z "${LAB_TESTS:-}" ]; then
+	second=$(list_tests 1 | tr '\n' ' ')
+	[ -n "$second" ] && split=1
+fi
+if [ "$split" = 1 ]; then
+	add_run 0 "vmx check vmx-$suffix $(list_tests 0 | tr '\n' ' ')"
+	if [[ " ${vendors[*]} " == *" svm "* ]]; then
+		add_run 1 "svm check svm-$suffix"
+		[ "$debug" = 1 ] || add_run 1 "svm refusal svm-refusal"
+	fi
+	add_run 1 "vmx check vmx-$suffix-2 $second"
+	[ "$debug" = 1 ] || add_run 1 "vmx refusal vmx-refusal"
+elif [ "$parallel" = 1 ] && [ "${#vendors[@]}" -gt 1 ]; then
+	i=0
+	for vendor in "${vendors[@]}"; do
+		for job in "${jobs[@]}"; do
+			name=$vendor-$job
+			[ "$debug" = 1 ] && name=$vendor-debug
+			add_run $i "$vendor $job $name ${LAB_TESTS:-}"
+		done
+		i=$((i + 1))
 	done
+else
+	for vendor in "${vendors[@]}"; do
+		for job in "${jobs[@]}"; do
+			name=$vendor-$job
+			[ "$debug" = 1 ] && name=$vendor-debug
+			add_run 0 "$vendor $job $name ${LAB_TESTS:-}"
+		done
+	done
+fi
+
+# run_lane INDEX RESULTS: that lane's runs, one after the other.
+run_lane() {
+	local vendor job name tests
+	: >"$2"
+	while read -r vendor job name tests; do
+		[ -n "$vendor" ] || continue
+		run_lab "$vendor" "$job" "$name" "$tests" "$2"
+	done <<<"${lanes[$1]}"
 }
 
 out_dir=$BUILD/lab/check
 mkdir -p "$out_dir"
-pids=()
-if [ "$parallel" = 1 ] && [ "${#vendors[@]}" -gt 1 ]; then
-	echo "check: the ${vendors[*]} labs run side by side; their reports follow one after the other"
-	for vendor in "${vendors[@]}"; do
-		run_vendor "$vendor" "$out_dir/$vendor.results" >"$out_dir/$vendor.out" 2>&1 &
+nr_lanes=${#lanes[@]}
+if [ "$nr_lanes" -gt 1 ]; then
+	echo "check: $nr_lanes lanes side by side; their reports follow one after the other"
+	pids=()
+	for ((i = 0; i < nr_lanes; i++)); do
+		run_lane $i "$out_dir/lane$i.results" >"$out_dir/lane$i.out" 2>&1 &
 		pids+=($!)
 	done
 	trap 'kill "${pids[@]}" 2>/dev/null' EXIT
-	i=0
-	for vendor in "${vendors[@]}"; do
-		tail -n +1 -f --pid="${pids[$i]}" "$out_dir/$vendor.out"
+	for ((i = 0; i < nr_lanes; i++)); do
+		tail -n +1 -f --pid="${pids[$i]}" "$out_dir/lane$i.out"
 		wait "${pids[$i]}"
-		i=$((i + 1))
 	done
 	trap - EXIT
 else
-	for vendor in "${vendors[@]}"; do
-		run_vendor "$vendor" "$out_dir/$vendor.results"
-	done
+	run_lane 0 "$out_dir/lane0.results"
 fi
 
 passed=0 failed=0 skipped=0
-for vendor in "${vendors[@]}"; do
+for ((i = 0; i < nr_lanes; i++)); do
 	while read -r p f s; do
 		passed=$((passed + p))
 		failed=$((failed + f))
 		skipped=$((skipped + s))
-	done <"$out_dir/$vendor.results"
+	done <"$out_dir/lane$i.results"
 done
 
 line="$passed passed, $failed failed"

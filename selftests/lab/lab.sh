@@ -90,16 +90,15 @@ done
 HVM_KO=$(realpath -m "$HVM_KO")
 LAB_ROOT=$(realpath -m "$LAB_ROOT")
 mkdir -p "$BUILD/lab"
-# One lab per vendor at a time in a build tree: runs of a vendor share its
-# extracted kernel.  The two vendors' labs may run side by side (check.sh
-# does, one emulator thread per core); every other file is the run's own.
-exec 9>"$BUILD/lab/.lock-$VENDOR"
-if ! flock -n 9; then
-	echo "lab: another $VENDOR lab run is using $BUILD/lab; waiting for it"
-	flock 9
-fi
 LAB_RUN_NAME=${LAB_RUN_NAME:-$VENDOR-$job}
 [[ "$LAB_RUN_NAME" =~ ^[A-Za-z0-9._-]+$ ]] || die "LAB_RUN_NAME must be a plain file name (got '$LAB_RUN_NAME')"
+# One run of a name at a time in a build tree: its files are its own
+# (check.sh runs several names side by side, one emulator per core).
+exec 9>"$BUILD/lab/.lock-$LAB_RUN_NAME"
+if ! flock -n 9; then
+	echo "lab: another $LAB_RUN_NAME lab run is using $BUILD/lab; waiting for it"
+	flock 9
+fi
 run_dir=$BUILD/lab/$LAB_RUN_NAME
 mkdir -p "$run_dir"
 # What the emulator itself prints (vendor-*.sh send it here).

@@ -32,6 +32,11 @@ LAB_ACCEL=${LAB_ACCEL:-tcg,thread=single}
 # Documentation/testing.rst has the measurements.
 LAB_KERNEL_FORMAT=${LAB_KERNEL_FORMAT:-vmlinux}
 LAB_MEM=${LAB_MEM:-1024}
+# Two NUMA nodes, so that guest_memory_test can migrate guest pages while
+# the guest runs: node 0 has both CPUs and LAB_MEM - LAB_NODE1_MEM MiB,
+# node 1 only memory (LAB_NODE1_MEM MiB).  The total stays LAB_MEM;
+# LAB_NODE1_MEM=0 boots one node.
+LAB_NODE1_MEM=${LAB_NODE1_MEM:-256}
 
 # Print the path of the uncompressed kernel, extracting it once from the
 # bzImage.  The header fields are from Documentation/x86/boot.rst: the
@@ -46,7 +51,7 @@ lab_svm_vmlinux() {
 		echo "$out"
 		return 0
 	fi
-	local setup_sects payload_offset payload_length start magic trailer=4
+	local setup_sects payload_offset payload_length start magic trailer=4 tmp
 	local -a unpack
 	setup_sects=$(od -An -t u1 -j $((0x1f1)) -N 1 "$bzimage" | tr -d ' ')
 	payload_offset=$(od -An -t u4 -j $((0x248)) -N 4 "$bzimage" | tr -d ' ')
@@ -65,15 +70,18 @@ lab_svm_vmlinux() {
 		echo "lab: ${unpack[0]} is needed to unpack $bzimage (make deps-lab)" >&2
 		return 1
 	}
+	# Runs side by side may extract at once: each into its own file,
+	# renamed into place whole.
+	tmp=$(mktemp "$out.XXXXXX") || return 1
 	if ! dd if="$bzimage" iflag=skip_bytes,count_bytes skip="$start" \
 		count="$((payload_length - trailer))" status=none |
-		"${unpack[@]}" >"$out.tmp" 2>/dev/null ||
-		[ "$(head -c 4 "$out.tmp" | od -An -t x1 | tr -d ' ')" != 7f454c46 ]; then
-		rm -f "$out.tmp"
+		"${unpack[@]}" >"$tmp" 2>/dev/null ||
+		[ "$(head -c 4 "$tmp" | od -An -t x1 | tr -d ' ')" != 7f454c46 ]; then
+		rm -f "$tmp"
 		echo "lab: could not extract an ELF vmlinux from $bzimage" >&2
 		return 1
 	fi
-	mv "$out.tmp" "$out"
+	mv "$tmp" "$out"
 	echo "$out"
 }
 
@@ -108,14 +116,20 @@ lab_vendor_prepare() {
 # for.  lab_vendor_status turns that process's exit code into LAB_END.
 lab_vendor_boot() {
 	local initramfs=$1 console=$2 limit=$3
-	local -a extra
+	local -a extra numa=()
 	read -r -a extra <<<"${LAB_QEMU_ARGS:-}"
+	if [ "$LAB_NODE1_MEM" -gt 0 ] && [ "$LAB_NODE1_MEM" -lt "$LAB_MEM" ]; then
+		numa=(-object "memory-backend-ram,id=ram0,size=$((LAB_MEM - LAB_NODE1_MEM))M"
+		      -object "memory-backend-ram,id=ram1,size=${LAB_NODE1_MEM}M"
+		      -numa node,nodeid=0,cpus=0-1,memdev=ram0
+		      -numa node,nodeid=1,memdev=ram1)
+	fi
 	rm -f "$console"
 	# -nodefaults: no VGA, no NIC (and so no option ROM to find), no
 	# floppy or CD; the only device we add is the exit port.
 	timeout -k 10 "$limit" "$LAB_QEMU" \
 		-nodefaults -no-user-config -accel "$LAB_ACCEL" -cpu "$LAB_CPU" \
-		-smp 2 -m "$LAB_MEM" -display none -monitor none \
+		-smp 2 -m "$LAB_MEM" "${numa[@]}" -display none -monitor none \
 		-serial "file:$console" -no-reboot \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-qmp "unix:$LAB_TMP_DIR/qmp.sock,server=on,wait=off" \
