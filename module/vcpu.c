@@ -477,9 +477,10 @@ static int hvm_vcpu_enter(struct hvm_vcpu *vcpu)
 
 	trace_hvm_entry(vcpu->id, vcpu->rip);
 	/*
-	 * The backend's whole run call: guest state load and save included,
-	 * host interrupts taken right after the exit too (a few hundred ns
-	 * per exit on top of the guest's own time).
+	 * The backend's whole run call, so guest time includes the state
+	 * switch and the host interrupts taken right after an exit: the
+	 * core cannot see the instant of VMRUN/VMLAUNCH, and timing inside
+	 * the backends would put the clock read on every vendor's path.
 	 */
 	start = ktime_get_ns();
 	ret = hvm_ops->vcpu_run(vcpu);
