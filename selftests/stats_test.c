@@ -8,7 +8,8 @@
  *   HLT, 6 returns to userspace; the exits by kind add up to the total,
  *   nested page faults to mapped plus MMIO; guest time is non-zero.
  * ring: stats_guest_ring with a ring helper: 3 synchronous requests and
- *   4 posted writes counted, and no exit to userspace but the HLT.
+ *   4 posted writes counted (the ring header shows 4 published), and no
+ *   exit to userspace but the HLT.
  * layout: the header, id and descriptors are what api.rst says; reads at
  *   any offset and size give the same bytes as one whole read; past the
  *   end is EOF.
@@ -180,8 +181,15 @@ TEST_F(stats, ring)
 					 GUEST_PORT_POSTED, 1));
 	OPEN_BOTH();
 	RUN_EXPECT(&self->t.vcpus[0], HVM_EXIT_HLT);
+	/*
+	 * What the kernel published, not what the helper consumed: the
+	 * guest halts right after its posted writes, and the helper may not
+	 * have drained them yet (seen in the VMX lab).
+	 */
+	EXPECT_EQ(4ULL, __atomic_load_n(&helper.map.hdr->posted_head,
+					__ATOMIC_ACQUIRE));
 	ASSERT_EQ(0, ring_helper_stop(&helper));
-	EXPECT_EQ(4U, atomic_load(&posted));
+	EXPECT_GE(4U, atomic_load(&posted));
 
 	ASSERT_EQ(0, hvm_stats_read(&self->vcpu_st));
 	ASSERT_EQ(0, hvm_stats_read(&self->vm_st));
