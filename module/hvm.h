@@ -20,6 +20,7 @@
 #include <asm/page.h>
 #include "../uapi/linux/hvm.h"
 #include "mmu.h"
+#include "stats.h"
 
 struct hvm_vm;
 struct hvm_vcpu;
@@ -171,6 +172,11 @@ struct hvm_vm {
 	/* Set by HVM_RING_STOP_VM: every vCPU exits with STOPPED. */
 	bool stopped;
 	u64 stop_code;
+
+	/* Creator's thread group, named in the stats fd's id. */
+	pid_t pid;
+	/* Counts of the vCPUs already closed (under lock). */
+	struct hvm_vcpu_stat stat_retired;
 };
 
 struct hvm_vcpu {
@@ -193,6 +199,7 @@ struct hvm_vcpu {
 
 	struct hvm_exit exit;
 	struct hvm_mmu_cache mmu_cache;
+	struct hvm_stat_block *stat;	/* stats.c; never NULL */
 	struct rcu_head rcu;
 
 	/* VM exits so far: hvm_run.nr_exits. */

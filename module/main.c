@@ -177,6 +177,8 @@ long hvm_check_extension(unsigned long ext)
 	case HVM_EXT_DIRTY_LOG:
 	case HVM_EXT_MEMORY_STATS:
 		return 1;
+	case HVM_EXT_STATS:
+		return HVM_STATS_VERSION;
 	case HVM_EXT_LARGEST_LEAF:
 		return hvm_mmu_largest_leaf_kib();
 	default:

@@ -27,6 +27,7 @@
 #include <linux/vmalloc.h>
 
 #include "ring.h"
+#include "trace.h"
 
 #define HVM_RING_SLOTS_OFFSET	PAGE_SIZE
 #define HVM_RING_SLOTS_SIZE \
@@ -290,6 +291,9 @@ static int hvm_ring_post(struct hvm_ring *ring, struct hvm_vcpu *vcpu,
 		spin_lock(&ring->posted_lock);
 	}
 
+	trace_hvm_ring_request(vcpu->id, ring->posted_head, space, addr, size,
+			       true, data, true);
+	hvm_stat_inc(vcpu, ring_posted);
 	entry = &ring->posted[ring->posted_head & (HVM_RING_POSTED_ENTRIES - 1)];
 	WRITE_ONCE(entry->seq, ring->posted_head);
 	WRITE_ONCE(entry->addr, addr);
@@ -416,6 +420,8 @@ static u64 hvm_slot_consume(struct hvm_ring *ring, u32 index, u8 size)
 	s32 result = READ_ONCE(slot->result);
 	u64 seq = READ_ONCE(slot->seq);
 
+	trace_hvm_ring_complete(index, req->seq, seq != req->seq ? -EPROTO : result,
+				data);
 	if (result || seq != req->seq)
 		data = ~0ULL;
 	req->published = false;
@@ -440,6 +446,9 @@ static void hvm_slot_publish(struct hvm_ring *ring, struct hvm_vcpu *vcpu,
 	req->seq = atomic64_inc_return(&ring->last_seq);
 	req->published = true;
 	set_bit(vcpu->id, &ring->published);
+	trace_hvm_ring_request(vcpu->id, req->seq, space, addr, size, is_write,
+			       data, false);
+	hvm_stat_inc(vcpu, ring_sync);
 
 	WRITE_ONCE(slot->vcpu, vcpu->id);
 	WRITE_ONCE(slot->space, space);

@@ -18,6 +18,7 @@
 #include "hvm.h"
 #include "ring.h"
 #include "emulate.h"
+#include "trace.h"
 
 /* Values for the exit handlers: keep running, or return to userspace. */
 #define HVM_RESUME_GUEST	0
@@ -278,8 +279,13 @@ static int hvm_handle_npf(struct hvm_vcpu *vcpu)
 	int ret = hvm_mmu_fault(vcpu, vcpu->exit.npf.gpa, vcpu->exit.npf.write);
 
 	vcpu->exit.npf.mapped = !ret;
-	if (ret == -ENOENT)
+	trace_hvm_npf(vcpu->id, vcpu->exit.npf.gpa, vcpu->exit.npf.write, ret);
+	if (ret == -ENOENT) {
+		hvm_stat_inc(vcpu, npf_mmio);
 		return hvm_handle_mmio(vcpu);
+	}
+	if (!ret)
+		hvm_stat_inc(vcpu, npf_mapped);
 	return ret;
 }
 
@@ -417,6 +423,7 @@ static int hvm_handle_exit(struct hvm_vcpu *vcpu)
 		hvm_handle_xsetbv(vcpu);
 		return HVM_RESUME_GUEST;
 	case HVM_X_HLT:
+		hvm_stat_inc(vcpu, halts);
 		hvm_skip_insn(vcpu, 1);
 		vcpu->run->exit_reason = HVM_EXIT_HLT;
 		return HVM_EXIT_TO_USER;
@@ -482,6 +489,32 @@ static bool hvm_vcpu_stopped(struct hvm_vcpu *vcpu)
 	return true;
 }
 
+/* One entry with its accounting and tracepoints. */
+static int hvm_vcpu_enter(struct hvm_vcpu *vcpu)
+{
+	struct hvm_exit *exit = &vcpu->exit;
+	u64 start;
+	int ret;
+
+	trace_hvm_entry(vcpu->id, vcpu->rip);
+	/*
+	 * The backend's whole run call, so guest time includes the state
+	 * switch and the host interrupts taken right after an exit: the
+	 * core cannot see the instant of VMRUN/VMLAUNCH, and timing inside
+	 * the backends would put the clock read on every vendor's path.
+	 */
+	start = ktime_get_ns();
+	ret = hvm_ops->vcpu_run(vcpu);
+	hvm_stat_add(vcpu, guest_ns, ktime_get_ns() - start);
+	if (ret)
+		return ret;
+	hvm_stat_inc(vcpu, exits);
+	if (exit->kind < HVM_STAT_EXIT_KINDS)
+		hvm_stat_inc(vcpu, exit_kind[exit->kind]);
+	trace_hvm_exit(vcpu->id, exit->kind, exit->hw_code, vcpu->rip);
+	return 0;
+}
+
 static int hvm_vcpu_run(struct hvm_vcpu *vcpu)
 {
 	struct hvm_run *run = vcpu->run;
@@ -510,7 +543,7 @@ static int hvm_vcpu_run(struct hvm_vcpu *vcpu)
 		}
 		cond_resched();
 
-		ret = hvm_ops->vcpu_run(vcpu);
+		ret = hvm_vcpu_enter(vcpu);
 		if (ret)
 			break;
 		ret = hvm_handle_exit(vcpu);
@@ -538,6 +571,7 @@ static int hvm_vcpu_run(struct hvm_vcpu *vcpu)
 	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
 	hvm_regs_to_user(vcpu, &run->regs);
 	WRITE_ONCE(run->nr_exits, vcpu->nr_exits);
+	hvm_stat_inc(vcpu, user_exits);
 	return ret;
 }
 
@@ -551,6 +585,12 @@ static long hvm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 	struct hvm_regs regs;
 	long ret = 0;
 
+	/*
+	 * Without the mutex, which HVM_RUN holds for as long as the guest
+	 * runs; and from any process, as on the VM fd.
+	 */
+	if (cmd == HVM_GET_VCPU_STATS_FD)
+		return arg ? -EINVAL : hvm_vcpu_stats_fd(vcpu);
 	if (current->mm != vcpu->vm->mm)
 		return -EIO;
 
@@ -621,6 +661,7 @@ static void hvm_vcpu_free(struct hvm_vcpu *vcpu)
 	fpu_free_guest_fpstate(&vcpu->guest_fpu);
 	free_page((unsigned long)vcpu->run);
 	hvm_mmu_cache_free(&vcpu->mmu_cache);
+	hvm_stat_block_put(vcpu->stat);
 	/* hvm_kick_vcpus() may still be reading guest_cpu. */
 	kfree_rcu(vcpu, rcu);
 }
@@ -632,6 +673,7 @@ static int hvm_vcpu_release(struct inode *inode, struct file *filp)
 
 	mutex_lock(&vm->lock);
 	RCU_INIT_POINTER(vm->vcpus[vcpu->id], NULL);
+	hvm_stat_retire(vm, vcpu);
 	mutex_unlock(&vm->lock);
 
 	hvm_ops->vcpu_destroy(vcpu);
@@ -662,13 +704,20 @@ int hvm_create_vcpu(struct hvm_vm *vm, u32 id)
 	vcpu->guest_cpu = -1;
 	vcpu->xcr0 = XFEATURE_MASK_FP;
 	mutex_init(&vcpu->mutex);
+	vcpu->stat = hvm_stat_block_alloc(id);
+	if (!vcpu->stat) {
+		kfree(vcpu);
+		return -ENOMEM;
+	}
 	vcpu->run = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!vcpu->run) {
+		hvm_stat_block_put(vcpu->stat);
 		kfree(vcpu);
 		return -ENOMEM;
 	}
 	if (!fpu_alloc_guest_fpstate(&vcpu->guest_fpu)) {
 		free_page((unsigned long)vcpu->run);
+		hvm_stat_block_put(vcpu->stat);
 		kfree(vcpu);
 		return -ENOMEM;
 	}

@@ -128,6 +128,12 @@ static long hvm_vm_ioctl(struct file *filp, unsigned int cmd,
 	void __user *argp = (void __user *)arg;
 	int ret;
 
+	/*
+	 * A stats fd only reads counters: a process that was handed the VM
+	 * fd (SCM_RIGHTS, pidfd_getfd()) may watch the VM it cannot run.
+	 */
+	if (cmd == HVM_GET_STATS_FD)
+		return arg ? -EINVAL : hvm_vm_stats_fd(vm);
 	if (current->mm != vm->mm)
 		return -EIO;
 
@@ -187,6 +193,7 @@ int hvm_create_vm(void)
 	mutex_init(&vm->lock);
 	spin_lock_init(&vm->ring_lock);
 	vm->mm = current->mm;
+	vm->pid = task_tgid_nr(current);
 	mmgrab(vm->mm);
 
 	ret = hvm_hw_get();

@@ -97,12 +97,12 @@ static const struct fd_command sys_and_vm_commands[] = {
 static const struct fd_command vm_commands[] = {
 	CMD(HVM_SET_MEMORY_SLOT), CMD(HVM_CREATE_VCPU), CMD(HVM_SET_CPUID),
 	CMD(HVM_CREATE_RING), CMD(HVM_GET_CPUID), CMD(HVM_GET_DIRTY_LOG),
-	CMD(HVM_GET_MEMORY_STATS),
+	CMD(HVM_GET_MEMORY_STATS), CMD(HVM_GET_STATS_FD),
 };
 
 static const struct fd_command vcpu_commands[] = {
 	CMD(HVM_RUN), CMD(HVM_GET_REGS), CMD(HVM_SET_REGS), CMD(HVM_GET_SREGS),
-	CMD(HVM_SET_SREGS),
+	CMD(HVM_SET_SREGS), CMD(HVM_GET_VCPU_STATS_FD),
 };
 
 static const struct fd_command ring_commands[] = {
@@ -181,8 +181,8 @@ TEST_F(vm, unknown_commands)
 		_IO(HVMIO, 0x7f),
 		_IO(HVMIO, 0xff),
 		_IO(HVMIO, 0x05),	/* next to the system commands */
-		_IO(HVMIO, 0x17),	/* next to the VM commands */
-		_IO(HVMIO, 0x27),	/* next to the vCPU commands */
+		_IO(HVMIO, 0x18),	/* next to the VM commands */
+		_IO(HVMIO, 0x28),	/* next to the vCPU commands */
 		_IO(HVMIO, 0x33),	/* next to the ring commands */
 		/*
 		 * Known numbers with the wrong size or direction (the size

@@ -16,6 +16,10 @@
  *   stderr.
  * demo: the demo guest runs to completion with exit status 0 and its
  *   greeting, sent through the helper's UART, appears on stdout.
+ * hvm_stat: with a VM of this process that took 3 HLT exits,
+ *   `hvm-stat --once --pid PID` shows it with its counters as a table and
+ *   `--json` as JSON; --help and --version exit 0; a process without VMs
+ *   exits 3 and a bad option 2, each with one line on stderr.
  * hugetlb: with two 2 MiB hugetlb pages reserved for the test (skipped if
  *   the host cannot reserve them; the pool is given back after), the
  *   demo runs from `hvm-run --hugetlb --mem 4M`; --hugetlb with a --mem
@@ -274,6 +278,62 @@ TEST_F_TIMEOUT(cli, demo, 120)
 	EXPECT_EQ(0, self->r.status) TH_LOG("stderr: %s", self->r.err);
 	EXPECT_NE(NULL, strstr(self->r.out, DEMO_GREETING))
 		TH_LOG("stdout: %s", self->r.out);
+}
+
+DECLARE_GUEST(cli_guest);
+
+TEST_F(cli, hvm_stat)
+{
+	struct test_vm t = {};
+	char pid[16], want[64];
+	int i;
+
+	RUN(&self->r, "hvm-stat", "--help");
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.out, "Usage"));
+	EXPECT_EQ(0ULL, self->r.err_len) TH_LOG("stderr: %s", self->r.err);
+	RUN(&self->r, "hvm-stat", "--version");
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.out, "hvm-stat "));
+	RUN(&self->r, "hvm-stat", "--bogus");
+	EXPECT_EQ(2, self->r.status);
+	EXPECT_ONE_LINE_FAILURE(&self->r, "hvm-stat --bogus");
+	/* init holds no VM. */
+	RUN(&self->r, "hvm-stat", "--once", "--pid", "1");
+	EXPECT_EQ(3, self->r.status);
+	EXPECT_ONE_LINE_FAILURE(&self->r, "hvm-stat --pid 1");
+
+	ASSERT_EQ(0, test_vm_create(&t, GUEST(cli_guest), GUEST_MODE_LONG64));
+	for (i = 0; i < 3; i++)
+		RUN_EXPECT(&t.vcpus[0], HVM_EXIT_HLT);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+
+	RUN(&self->r, "hvm-stat", "--once", "--interval", "0.05", "--pid", pid);
+	EXPECT_EQ(0, self->r.status) TH_LOG("stderr: %s", self->r.err);
+	snprintf(want, sizeof(want), "VM hvm-%s  pid %s (cli_test)", pid, pid);
+	EXPECT_NE(NULL, strstr(self->r.out, want))
+		TH_LOG("no '%s' in: %s", want, self->r.out);
+	EXPECT_NE(NULL, strstr(self->r.out, "  halts  "))
+		TH_LOG("stdout: %s", self->r.out);
+	/* Counter, total 3, rate 0.0: the guest did nothing since. */
+	EXPECT_NE(NULL, strstr(self->r.out, "exits_hlt                                   3            0.0"))
+		TH_LOG("stdout: %s", self->r.out);
+
+	RUN(&self->r, "hvm-stat", "--once", "--json", "--interval", "0.05",
+	    "--pid", pid);
+	EXPECT_EQ(0, self->r.status) TH_LOG("stderr: %s", self->r.err);
+	snprintf(want, sizeof(want), "\"id\": \"hvm-%s\", \"pid\": %s,", pid,
+		 pid);
+	EXPECT_NE(NULL, strstr(self->r.out, want))
+		TH_LOG("no '%s' in: %s", want, self->r.out);
+	EXPECT_NE(NULL, strstr(self->r.out,
+			       "\"exits_hlt\": {\"total\": 3, \"rate\": 0.000}"))
+		TH_LOG("stdout: %s", self->r.out);
+	EXPECT_NE(NULL, strstr(self->r.out, "\"user_exits\": {\"total\": 3,"))
+		TH_LOG("stdout: %s", self->r.out);
+	EXPECT_NE(NULL, strstr(self->r.out, "\"unit\": \"ns\""))
+		TH_LOG("stdout: %s", self->r.out);
+	test_vm_destroy(&t);
 }
 
 TEST_F_TIMEOUT(cli, hugetlb, 120)

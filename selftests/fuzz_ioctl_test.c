@@ -20,7 +20,7 @@
  *   sequence comes from FUZZ_SEED (the interleaving does not).
  *
  *   Fails on: an ioctl result outside {0, a new fd for the three create
- *   ioctls, the API version for HVM_GET_API_VERSION, -1 with an errno of
+ *   ioctls and the two stats fd ioctls, the API version for HVM_GET_API_VERSION, -1 with an errno of
  *   the allowed set}, including any success of an unknown command or of
  *   a command on the wrong kind of fd; an HVM_RUN exit reason outside the
  *   API; a thread inside one call for more than HANG_SECONDS even after
@@ -91,6 +91,7 @@ static const struct known_ioctl known[] = {
 	{ HVM_CREATE_VCPU, KIND_VM },
 	{ HVM_SET_CPUID, KIND_VM },
 	{ HVM_CREATE_RING, KIND_VM },
+	{ HVM_GET_STATS_FD, KIND_VM },
 	{ HVM_RUN, KIND_VCPU },
 	{ HVM_GET_REGS, KIND_VCPU },
 	{ HVM_SET_REGS, KIND_VCPU },
@@ -98,6 +99,7 @@ static const struct known_ioctl known[] = {
 	{ HVM_SET_SREGS, KIND_VCPU },
 	{ HVM_GET_DEBUGREGS, KIND_VCPU },
 	{ HVM_SET_DEBUGREGS, KIND_VCPU },
+	{ HVM_GET_VCPU_STATS_FD, KIND_VCPU },
 	{ HVM_RING_NOTIFY, KIND_RING },
 	{ HVM_RING_ADD_POSTED, KIND_RING },
 	{ HVM_RING_STOP_VM, KIND_RING },
@@ -457,7 +459,8 @@ static enum fd_kind pick_kind(struct worker *w)
 static bool is_create(unsigned long cmd)
 {
 	return cmd == HVM_CREATE_VM || cmd == HVM_CREATE_VCPU ||
-	       cmd == HVM_CREATE_RING;
+	       cmd == HVM_CREATE_RING || cmd == HVM_GET_STATS_FD ||
+	       cmd == HVM_GET_VCPU_STATS_FD;
 }
 
 static void check_result(struct worker *w, enum fd_kind kind,

@@ -183,6 +183,7 @@ done
 want=("hvm-tools /usr/bin/hvm-run" "hvm-tools /usr/bin/hvm-helper"
       "hvm-tools /usr/share/man/man1/hvm-run.1.gz"
       "hvm-tools /usr/share/man/man1/hvm-helper.1.gz"
+      "hvm-tools /usr/share/man/man1/hvm-stat.1.gz"
       "libhvm1 /usr/lib/x86_64-linux-gnu/libhvm.so.1"
       "libhvm-dev /usr/lib/x86_64-linux-gnu/libhvm.so"
       "libhvm-dev /usr/lib/x86_64-linux-gnu/libhvm.a"

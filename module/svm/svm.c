@@ -341,6 +341,7 @@ static void svm_inject_exception(struct hvm_vcpu *vcpu, u8 vector,
 {
 	struct vmcb_control_area *ctl = &((struct svm_vcpu *)vcpu->arch)->vmcb->control;
 
+	hvm_note_injection(vcpu, vector, has_error, error_code);
 	ctl->event_inj = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID |
 			 (has_error ? SVM_EVTINJ_VALID_ERR : 0);
 	ctl->event_inj_err = error_code;

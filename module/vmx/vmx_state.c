@@ -109,6 +109,7 @@ static void vmx_load_pdptrs(struct hvm_vcpu *vcpu, u64 cr0, u64 cr3, u64 cr4,
 void vmx_queue_exception(struct vmx_vcpu *vmx, u8 vector, bool has_error,
 			 u32 error_code)
 {
+	hvm_note_injection(vmx->vcpu, vector, has_error, error_code);
 	vmx->inject_info = vector | INTR_TYPE_HARD_EXCEPTION |
 			   INTR_INFO_VALID_MASK |
 			   (has_error ? INTR_INFO_DELIVER_CODE_MASK : 0);

@@ -83,6 +83,7 @@ struct hvm_caps {
 #define HVM_EXT_DIRTY_LOG	10	/* HVM_MEM_LOG_DIRTY, HVM_GET_DIRTY_LOG: 1 */
 #define HVM_EXT_LARGEST_LEAF	11	/* largest nested page table leaf, KiB */
 #define HVM_EXT_MEMORY_STATS	12	/* HVM_GET_MEMORY_STATS: 1 */
+#define HVM_EXT_STATS		13	/* HVM_GET_STATS_FD: HVM_STATS_VERSION */
 
 /* ---- VM fd -------------------------------------------------------------- */
 
@@ -390,6 +391,59 @@ struct hvm_memory_stats {
 	__u64 reserved[8];
 };
 
+/* ---- statistics fd ------------------------------------------------------ */
+
+/*
+ * HVM_GET_STATS_FD (VM fd) and HVM_GET_VCPU_STATS_FD (vCPU fd) return a
+ * read-only fd.  read() and pread() at any offset see one file:
+ *
+ *   offset 0            struct hvm_stats_header
+ *   header.id_offset    id: HVM_STATS_ID_SIZE bytes, NUL-terminated
+ *   header.desc_offset  num_desc struct hvm_stats_desc
+ *   header.data_offset  the values, __u64 each, at data_offset + desc.offset
+ *
+ * Everything before data_offset is fixed for the fd's life; the values are
+ * sampled by each read() that reaches them (one read of the whole data
+ * area gives one consistent sample per vCPU).  A reader finds a counter
+ * by name, never by position: counters are appended, and a reader must
+ * skip descriptors whose type or unit it does not know.
+ */
+#define HVM_STATS_MAGIC		0x54535648U	/* "HVST" */
+#define HVM_STATS_VERSION	1
+#define HVM_STATS_ID_SIZE	64
+#define HVM_STATS_NAME_SIZE	48
+
+struct hvm_stats_header {
+	__u32 magic;		/* HVM_STATS_MAGIC */
+	__u32 version;		/* HVM_STATS_VERSION */
+	__u32 flags;		/* none defined: 0 */
+	__u32 num_desc;
+	__u32 desc_size;	/* sizeof(struct hvm_stats_desc) */
+	__u32 id_offset;
+	__u32 desc_offset;
+	__u32 data_offset;
+	__u32 data_size;	/* bytes of values */
+	__u32 reserved0;
+	__u64 reserved[3];
+};
+
+/* hvm_stats_desc.flags: type in bits 0-3, unit in bits 4-7. */
+#define HVM_STATS_TYPE_MASK		0x0fU
+#define HVM_STATS_TYPE_CUMULATIVE	0x00U	/* only grows */
+#define HVM_STATS_TYPE_INSTANT		0x01U	/* a level, up or down */
+#define HVM_STATS_UNIT_MASK		0xf0U
+#define HVM_STATS_UNIT_NONE		0x00U	/* a count of events */
+#define HVM_STATS_UNIT_NANOSECONDS	0x10U
+#define HVM_STATS_UNIT_PAGES		0x20U	/* 4 KiB pages */
+
+struct hvm_stats_desc {
+	__u32 flags;		/* HVM_STATS_TYPE_* | HVM_STATS_UNIT_* */
+	__u32 offset;		/* of the __u64 value, from data_offset */
+	__u32 size;		/* number of __u64 values: 1 */
+	__u32 reserved;
+	char name[HVM_STATS_NAME_SIZE];	/* NUL-terminated */
+};
+
 /* ---- ioctls ------------------------------------------------------------- */
 
 #define HVMIO	0xB9
@@ -410,6 +464,8 @@ struct hvm_memory_stats {
 #define HVM_GET_CPUID		_IOWR(HVMIO, 0x14, struct hvm_cpuid)
 #define HVM_GET_DIRTY_LOG	_IOW(HVMIO,  0x15, struct hvm_dirty_log)
 #define HVM_GET_MEMORY_STATS	_IOR(HVMIO,  0x16, struct hvm_memory_stats)
+/* Returns a statistics fd (O_RDONLY | O_CLOEXEC); arg must be 0. */
+#define HVM_GET_STATS_FD	_IO(HVMIO,   0x17)
 /* HVM_CHECK_EXTENSION is accepted on the VM fd too. */
 
 /* vCPU fd */
@@ -420,6 +476,7 @@ struct hvm_memory_stats {
 #define HVM_SET_SREGS		_IOW(HVMIO,  0x24, struct hvm_sregs)
 #define HVM_GET_DEBUGREGS	_IOR(HVMIO,  0x25, struct hvm_debugregs)
 #define HVM_SET_DEBUGREGS	_IOW(HVMIO,  0x26, struct hvm_debugregs)
+#define HVM_GET_VCPU_STATS_FD	_IO(HVMIO,   0x27)	/* arg: 0 */
 
 /* ring fd */
 #define HVM_RING_NOTIFY		_IO(HVMIO,   0x30)
