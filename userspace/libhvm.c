@@ -67,6 +67,20 @@ static int neg_errno(void)
 	return errno ? -errno : -EIO;
 }
 
+/* HVM_SET_MEMORY_SLOT for memory at mem: 0 or -errno. */
+static int set_memory_slot(struct hvm_vm_handle *vm, uint32_t slot,
+			   uint32_t flags, uint64_t gpa, uint64_t size,
+			   void *mem)
+{
+	struct hvm_memory_slot region = {
+		.slot = slot, .flags = flags, .guest_phys = gpa,
+		.size = size, .userspace_addr = (uintptr_t)mem,
+	};
+
+	return ioctl(vm->vm_fd, HVM_SET_MEMORY_SLOT, &region) < 0 ?
+	       neg_errno() : 0;
+}
+
 int hvm_open(void)
 {
 	int fd = open(HVM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
@@ -142,7 +156,6 @@ void hvm_vm_close(struct hvm_vm_handle *vm)
 int hvm_vm_add_memory(struct hvm_vm_handle *vm, uint32_t slot, uint64_t gpa,
 		      uint64_t size, uint32_t flags, void **host)
 {
-	struct hvm_memory_slot region;
 	void *mem;
 	int ret;
 
@@ -160,16 +173,9 @@ int hvm_vm_add_memory(struct hvm_vm_handle *vm, uint32_t slot, uint64_t gpa,
 		goto fail;
 	}
 
-	memset(&region, 0, sizeof(region));
-	region.slot = slot;
-	region.flags = flags;
-	region.guest_phys = gpa;
-	region.size = size;
-	region.userspace_addr = (uintptr_t)mem;
-	if (ioctl(vm->vm_fd, HVM_SET_MEMORY_SLOT, &region) < 0) {
-		ret = neg_errno();
+	ret = set_memory_slot(vm, slot, flags, gpa, size, mem);
+	if (ret)
 		goto fail;
-	}
 	vm->mem[slot].host = mem;
 	vm->mem[slot].size = size;
 	vm->mem[slot].fd = -1;
@@ -320,7 +326,6 @@ int hvm_vm_add_memfd(struct hvm_vm_handle *vm, uint32_t slot, uint64_t gpa,
 		     uint64_t size, uint32_t flags, unsigned int memfd_flags,
 		     void **host, int *mem_fd)
 {
-	struct hvm_memory_slot region;
 	void *mem;
 	int fd, ret;
 
@@ -332,14 +337,8 @@ int hvm_vm_add_memfd(struct hvm_vm_handle *vm, uint32_t slot, uint64_t gpa,
 	if (ret)
 		return ret;
 
-	memset(&region, 0, sizeof(region));
-	region.slot = slot;
-	region.flags = flags;
-	region.guest_phys = gpa;
-	region.size = size;
-	region.userspace_addr = (uintptr_t)mem;
-	if (ioctl(vm->vm_fd, HVM_SET_MEMORY_SLOT, &region) < 0) {
-		ret = neg_errno();
+	ret = set_memory_slot(vm, slot, flags, gpa, size, mem);
+	if (ret) {
 		hvm_memfd_free(fd, mem, size);
 		return ret;
 	}
