@@ -29,7 +29,8 @@
  *   memcg_kernel      kB the child's memory cgroup counts as kernel memory
  *                     (memory.stat "kernel"): what the VM charges its owner
  *   memcg_current     kB of memory.current of that cgroup (the guest's RAM
- *                     included)
+ *                     included); both memcg rows are "-" on a kernel
+ *                     without a cgroup v2 memory controller
  *   exit_cpuid        us per CPUID, which both hypervisors handle in the
  *                     kernel
  *   exit_pio_out      us per OUT to a port the VMM process serves
@@ -176,6 +177,8 @@ static double values[NR_METRICS][NR_BACKENDS][MAX_ROUNDS];
 static bool amd;
 static bool hvm_was_loaded;
 static bool thp_switched_on;
+/* A cgroup v2 memory controller: the memcg rows are measured. */
+static bool have_memcg;
 static int failures;
 
 static void fail(const char *fmt, ...)
@@ -478,7 +481,7 @@ static void child_main(const struct bench_backend *be, enum variant v,
 	char go;
 	int ret;
 
-	ret = sysfs_write("cgroup.procs", "0");
+	ret = have_memcg ? sysfs_write("cgroup.procs", "0") : 0;
 	if (ret)
 		child_fail(report_fd, &r, ret, "joining the memory cgroup");
 	CPU_ZERO(&cpus);
@@ -622,9 +625,11 @@ static void measure(int b, unsigned int round, enum variant v, bool exits)
 	bool ok;
 	pid_t pid;
 
-	snprintf(cg, sizeof(cg), CGROUP_ROOT "/hvm-bench-%d-%u-%d%d",
-		 (int)getpid(), round, b, v);
-	if (mkdir(cg, 0755) && errno != EEXIST) {
+	cg[0] = '\0';
+	if (have_memcg)
+		snprintf(cg, sizeof(cg), CGROUP_ROOT "/hvm-bench-%d-%u-%d%d",
+			 (int)getpid(), round, b, v);
+	if (have_memcg && mkdir(cg, 0755) && errno != EEXIST) {
 		fail("%s round %u: mkdir %s: %s", be->name, round, cg,
 		     strerror(errno));
 		return;
@@ -641,7 +646,7 @@ static void measure(int b, unsigned int round, enum variant v, bool exits)
 	if (pid == 0) {
 		close(report[0]);
 		close(go[1]);
-		if (chdir(cg))
+		if (have_memcg && chdir(cg))
 			_exit(2);
 		child_main(be, v, exits, report[1], go[0]);
 	}
@@ -657,8 +662,10 @@ static void measure(int b, unsigned int round, enum variant v, bool exits)
 		if (kmem_read(&during))
 			fail("reading /proc/meminfo");
 		sec_during = sec_pagetables_kb();
-		cur = memcg_current(cg);
-		kern = memcg_stat(cg, "kernel");
+		if (have_memcg) {
+			cur = memcg_current(cg);
+			kern = memcg_stat(cg, "kernel");
+		}
 		values[v == V_THP ? M_FIRST_TOUCH_THP :
 		       v == V_MEMFD ? M_FIRST_TOUCH_MEMFD :
 		       M_FIRST_TOUCH][b][round] = r.touch_us / opt.touch_mib;
@@ -699,7 +706,7 @@ static void measure(int b, unsigned int round, enum variant v, bool exits)
 		fail("%s round %u: child status %#x", be->name, round, status);
 out:
 	close(report[0]);
-	if (rmdir(cg))
+	if (have_memcg && rmdir(cg))
 		fail("rmdir %s: %s", cg, strerror(errno));
 }
 
@@ -1035,12 +1042,10 @@ int main(int argc, char **argv)
 	hvm_was_loaded = kmod_loaded("hvm");
 	thp_allow();
 	ret = memcg_available();
-	if (ret) {
-		fail("no cgroup v2 memory controller at " CGROUP_ROOT ": %s",
-		     strerror(-ret));
-		thp_restore();
-		return 1;
-	}
+	have_memcg = !ret;
+	if (ret)
+		note("no cgroup v2 memory controller at " CGROUP_ROOT
+		     " (%s): the memcg rows are left out", strerror(-ret));
 	note("%s, %u round(s), %llu MiB touched, %llu exits per row, modules %s",
 	     amd ? "svm" : "vmx", opt.rounds,
 	     (unsigned long long)opt.touch_mib,
