@@ -9,8 +9,10 @@
  *   guest mode on 2 threads; the child then exits (exit_group with the
  *   vCPU threads inside HVM_RUN) or is SIGKILLed.  The module refcount
  *   returns to its baseline within 5 s each time, and after all rounds
- *   kernel memory and MemAvailable are back near their baseline (a leaked
- *   VM would keep its 1 MiB pinned: OWNER_ROUNDS MiB in all).
+ *   kernel memory and MemAvailable are back near where they were after
+ *   the first (a leaked VM would keep its 1 MiB: OWNER_ROUNDS - 1 MiB in
+ *   all); 4 times the tolerance under the debug kernel, where kmemleak
+ *   looks for leaks itself.
  * fork_child_gets_eio: after fork() the child's VM and vCPU ioctls (HVM_RUN
  *   included) fail with EIO; /dev/hvm still works there (the child may
  *   create VMs of its own) and so does the ring fd; the parent's VM runs
@@ -142,13 +144,16 @@ static void owner_goes_away(struct __test_metadata *_metadata, bool killed)
 	long baseline, refcnt;
 	int round, status, ready[2];
 	double start, worst = 0;
+	long tol_scale = kmem_debug_kernel() ? 4 : 1;
 	pid_t pid;
 	char byte;
 
 	baseline = hvm_module_refcnt();
 	ASSERT_LE(0, baseline);
-	ASSERT_EQ(0, kmem_read(&before));
 	for (round = 0; round < OWNER_ROUNDS; round++) {
+		/* After the first round: caches and per-CPU state exist. */
+		if (round == 1)
+			ASSERT_EQ(0, kmem_read(&before));
 		ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, ready));
 		fflush(NULL);
 		pid = fork();
@@ -180,13 +185,13 @@ static void owner_goes_away(struct __test_metadata *_metadata, bool killed)
 			worst = now_seconds() - start;
 	}
 	ASSERT_EQ(0, kmem_read(&after));
-	TH_LOG("%d owners %s with 2 vCPUs in guest mode: slowest teardown %.3fs, kernel memory %+ld kB, MemAvailable %+ld kB",
+	TH_LOG("%d owners %s with 2 vCPUs in guest mode: slowest teardown %.3fs, kernel memory %+ld kB, MemAvailable %+ld kB over the last %d",
 	       OWNER_ROUNDS, killed ? "SIGKILLed" : "exited", worst,
 	       kmem_kernel_kb(&after) - kmem_kernel_kb(&before),
-	       after.available_kb - before.available_kb);
-	EXPECT_GE(OWNER_KERNEL_TOL_KB,
+	       after.available_kb - before.available_kb, OWNER_ROUNDS - 1);
+	EXPECT_GE(OWNER_KERNEL_TOL_KB * tol_scale,
 		  kmem_kernel_kb(&after) - kmem_kernel_kb(&before));
-	EXPECT_GE(OWNER_AVAILABLE_TOL_KB,
+	EXPECT_GE(OWNER_AVAILABLE_TOL_KB * tol_scale,
 		  before.available_kb - after.available_kb);
 }
 
