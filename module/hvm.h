@@ -48,6 +48,14 @@ enum hvm_exit_kind {
 	HVM_X_SHUTDOWN,
 	HVM_X_FAIL_ENTRY,
 	HVM_X_UNHANDLED,
+	/*
+	 * Not counted per kind in the stats (HVM_STAT_EXIT_KINDS ends at
+	 * HVM_X_UNHANDLED): the core re-enters after each.
+	 */
+	HVM_X_IRQ_WINDOW,	/* the window asked by request_irq_window */
+	HVM_X_NMI_WINDOW,	/* the window asked by request_nmi_window */
+	HVM_X_PAUSE,		/* a PAUSE loop: the core yields the CPU */
+	HVM_X_HYPERCALL,	/* VMMCALL/VMCALL at CPL 0; RIP not advanced */
 };
 
 struct hvm_exit {
@@ -124,6 +132,33 @@ struct hvm_backend_ops {
 	 * to hide.
 	 */
 	void (*cpuid_filter)(u32 function, u32 index, u32 regs[4]);
+
+	/*
+	 * Interrupt delivery, for the local APIC (irq.c).  NULL in a backend
+	 * without it: HVM_EXT_IRQCHIP then reports 0.  The backend calls
+	 * hvm_irq_before_entry() with IRQs off, after publishing guest_cpu,
+	 * and that calls these.  An event whose delivery an exit interrupted
+	 * is re-injected by the backend itself, ahead of anything new: while
+	 * one is pending, irq_allowed and nmi_allowed return false.
+	 */
+	/* RFLAGS.IF set, no STI/MOV SS shadow, no event pending. */
+	bool (*irq_allowed)(struct hvm_vcpu *vcpu);
+	/* NMIs not blocked (no NMI handler running), no event pending. */
+	bool (*nmi_allowed)(struct hvm_vcpu *vcpu);
+	void (*inject_irq)(struct hvm_vcpu *vcpu, u8 vector);
+	/* Blocks NMIs until the guest's next IRET. */
+	void (*inject_nmi)(struct hvm_vcpu *vcpu);
+	/*
+	 * One shot: leave with HVM_X_IRQ_WINDOW (HVM_X_NMI_WINDOW) as soon as
+	 * an interrupt (an NMI) could be injected.
+	 */
+	void (*request_irq_window)(struct hvm_vcpu *vcpu);
+	void (*request_nmi_window)(struct hvm_vcpu *vcpu);
+	/*
+	 * INIT: forget pending and re-injected events, NMI blocking and the
+	 * interrupt shadow; the core then loads the INIT register state.
+	 */
+	void (*reset_events)(struct hvm_vcpu *vcpu);
 };
 
 /* Index of a register in the regs[] of cpuid_filter. */
@@ -303,6 +338,15 @@ int hvm_write_guest_phys(struct hvm_vm *vm, u64 gpa, const void *buf,
 			 size_t len);
 /* Any context that may wait for an IPI (not IRQs off). */
 void hvm_kick_vcpus(struct hvm_vm *vm);
+
+/*
+ * irq.c: a backend calls hvm_irq_before_entry() at each entry, IRQs off,
+ * after publishing guest_cpu; the guest's CR8 is its local APIC's TPR
+ * bits 7:4, read and written through the other two.
+ */
+void hvm_irq_before_entry(struct hvm_vcpu *vcpu);
+u8 hvm_lapic_get_cr8(struct hvm_vcpu *vcpu);
+void hvm_lapic_set_cr8(struct hvm_vcpu *vcpu, u8 cr8);
 
 /* vcpu.c */
 int hvm_create_vcpu(struct hvm_vm *vm, u32 id);

@@ -84,6 +84,9 @@ struct hvm_caps {
 #define HVM_EXT_LARGEST_LEAF	11	/* largest nested page table leaf, KiB */
 #define HVM_EXT_MEMORY_STATS	12	/* HVM_GET_MEMORY_STATS: 1 */
 #define HVM_EXT_STATS		13	/* HVM_GET_STATS_FD: HVM_STATS_VERSION */
+#define HVM_EXT_IRQCHIP		14	/* local APICs, MP state, MSIs: 1 */
+#define HVM_EXT_TSC_KHZ		15	/* the guest TSC's rate, kHz */
+#define HVM_EXT_HYPERCALL	16	/* HVM_EXIT_HYPERCALL: 1 */
 
 /* ---- VM fd -------------------------------------------------------------- */
 
@@ -184,6 +187,7 @@ enum hvm_exit_reason {
 	HVM_EXIT_UNHANDLED	= 8,	/* exit the kernel does not know */
 	HVM_EXIT_STOPPED	= 9,	/* HVM_RING_STOP_VM: device asked */
 	HVM_EXIT_INTR		= 10,	/* RUN interrupted by a signal */
+	HVM_EXIT_HYPERCALL	= 11,	/* VMCALL/VMMCALL at CPL 0 */
 };
 
 /*
@@ -244,10 +248,35 @@ struct hvm_run {
 		struct {
 			__u64 code;
 		} stop;
+		/*
+		 * HVM_EXIT_HYPERCALL: nr is the guest's RAX, args its RBX,
+		 * RCX, RDX and RSI; RIP is past the instruction.  The next
+		 * HVM_RUN puts ret in the guest's RAX.
+		 */
+		struct {
+			__u64 nr;
+			__u64 args[4];
+			__u64 ret;
+		} hypercall;
 		__u8 padding[256];
 	};
 	struct hvm_regs regs;
 };
+
+/*
+ * HVM_GET_MP_STATE / HVM_SET_MP_STATE (HVM_EXT_IRQCHIP).  Every vCPU is
+ * created RUNNABLE; a runner puts application processors in WAIT_SIPI
+ * before their first HVM_RUN.  HVM_RUN of a HALTED or WAIT_SIPI vCPU
+ * sleeps in the kernel until an interrupt (a SIPI) or a signal.
+ */
+struct hvm_mp_state {
+	__u32 state;		/* HVM_MP_STATE_* */
+	__u32 reserved;		/* 0 */
+};
+
+#define HVM_MP_STATE_RUNNABLE	0
+#define HVM_MP_STATE_HALTED	1	/* HLT with IF=1: until an interrupt */
+#define HVM_MP_STATE_WAIT_SIPI	2	/* after INIT: until a SIPI */
 
 /* ---- ring fd: the shared-memory I/O ring -------------------------------- */
 
@@ -366,6 +395,21 @@ struct hvm_posted_range {
 };
 
 /*
+ * HVM_RING_SIGNAL_MSI (HVM_EXT_IRQCHIP): a device's interrupt, as the
+ * message a PCI device writes.  address: 0xfee00000 | destination APIC ID
+ * << 12 | 1 << 2 for logical destination mode.  data: vector in bits 7:0,
+ * delivery mode in 10:8 (0 fixed, 1 lowest priority, 4 NMI), bit 15 set
+ * for level trigger.  Returns the number of local APICs that accepted it,
+ * or EINVAL for a malformed message (a fixed vector below 16, another
+ * delivery mode, bits set outside those fields, flags not 0).
+ */
+struct hvm_msi {
+	__u64 address;
+	__u32 data;
+	__u32 flags;		/* 0 */
+};
+
+/*
  * HVM_GET_DIRTY_LOG: copies the slot's dirty bitmap to bitmap (a user
  * pointer; bit n of 64-bit word n / 64 is the slot's page n, the size
  * rounded up to whole words) and clears it.  Pages are write-protected
@@ -477,10 +521,13 @@ struct hvm_stats_desc {
 #define HVM_GET_DEBUGREGS	_IOR(HVMIO,  0x25, struct hvm_debugregs)
 #define HVM_SET_DEBUGREGS	_IOW(HVMIO,  0x26, struct hvm_debugregs)
 #define HVM_GET_VCPU_STATS_FD	_IO(HVMIO,   0x27)	/* arg: 0 */
+#define HVM_GET_MP_STATE	_IOR(HVMIO,  0x28, struct hvm_mp_state)
+#define HVM_SET_MP_STATE	_IOW(HVMIO,  0x29, struct hvm_mp_state)
 
 /* ring fd */
 #define HVM_RING_NOTIFY		_IO(HVMIO,   0x30)
 #define HVM_RING_ADD_POSTED	_IOW(HVMIO,  0x31, struct hvm_posted_range)
 #define HVM_RING_STOP_VM	_IO(HVMIO,   0x32)	/* arg: stop code */
+#define HVM_RING_SIGNAL_MSI	_IOW(HVMIO,  0x33, struct hvm_msi)
 
 #endif /* _UAPI_LINUX_HVM_H */
