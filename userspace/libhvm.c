@@ -688,6 +688,39 @@ int hvm_ring_stop_vm(struct hvm_ring_map *ring, uint64_t code)
 	return 0;
 }
 
+int hvm_ring_signal_msi(struct hvm_ring_map *ring, uint64_t address,
+			uint32_t data)
+{
+	struct hvm_msi msi = { .address = address, .data = data };
+	int ret = ioctl(ring->fd, HVM_RING_SIGNAL_MSI, &msi);
+
+	return ret < 0 ? neg_errno() : ret;
+}
+
+long hvm_vm_check_extension(struct hvm_vm_handle *vm, unsigned int ext)
+{
+	long ret = ioctl(vm->sys_fd, HVM_CHECK_EXTENSION, (unsigned long)ext);
+
+	return ret < 0 ? neg_errno() : ret;
+}
+
+int hvm_vcpu_get_mp_state(struct hvm_vcpu_handle *vcpu, uint32_t *state)
+{
+	struct hvm_mp_state mp;
+
+	if (ioctl(vcpu->fd, HVM_GET_MP_STATE, &mp) < 0)
+		return neg_errno();
+	*state = mp.state;
+	return 0;
+}
+
+int hvm_vcpu_set_mp_state(struct hvm_vcpu_handle *vcpu, uint32_t state)
+{
+	struct hvm_mp_state mp = { .state = state };
+
+	return ioctl(vcpu->fd, HVM_SET_MP_STATE, &mp) < 0 ? neg_errno() : 0;
+}
+
 /*
  * Hand every posted entry published so far to posted_cb and give the space
  * back.  Returns how many entries were consumed.

@@ -110,6 +110,11 @@ int hvm_vcpu_create(struct hvm_vm_handle *vm, uint32_t id,
 		    struct hvm_vcpu_handle *vcpu);
 void hvm_vcpu_close(struct hvm_vcpu_handle *vcpu);
 int hvm_vcpu_run(struct hvm_vcpu_handle *vcpu);
+/* HVM_CHECK_EXTENSION on /dev/hvm: the value (>= 0) or -errno. */
+long hvm_vm_check_extension(struct hvm_vm_handle *vm, unsigned int ext);
+/* HVM_MP_STATE_*: -ENOTTY without HVM_EXT_IRQCHIP. */
+int hvm_vcpu_get_mp_state(struct hvm_vcpu_handle *vcpu, uint32_t *state);
+int hvm_vcpu_set_mp_state(struct hvm_vcpu_handle *vcpu, uint32_t state);
 
 /*
  * CPU modes.  real: CS:IP = 0:rip.  prot32: flat 4 GiB segments, no paging.
@@ -162,6 +167,12 @@ int hvm_ring_serve(struct hvm_ring_map *ring, int timeout_ms,
 int hvm_ring_add_posted(struct hvm_ring_map *ring, uint32_t space,
 			uint64_t base, uint64_t size);
 int hvm_ring_stop_vm(struct hvm_ring_map *ring, uint64_t code);
+/*
+ * A device interrupt as an MSI message (uapi struct hvm_msi): how many
+ * local APICs accepted it, or -errno.
+ */
+int hvm_ring_signal_msi(struct hvm_ring_map *ring, uint64_t address,
+			uint32_t data);
 
 /*
  * Starts the device helper: fork, then exec path with argv (argv[0] first,
