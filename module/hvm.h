@@ -340,6 +340,12 @@ int hvm_write_guest_phys(struct hvm_vm *vm, u64 gpa, const void *buf,
 void hvm_kick_vcpus(struct hvm_vm *vm);
 
 /*
+ * The local APIC timer's input clock, before its divider: what CPUID leaf
+ * 0x40000010 EBX reports (in kHz) so that a guest need not calibrate it.
+ */
+#define HVM_APIC_BUS_HZ		1000000000ULL
+
+/*
  * irq.c: a backend calls hvm_irq_before_entry() at each entry, IRQs off,
  * after publishing guest_cpu; the guest's CR8 is its local APIC's TPR
  * bits 7:4, read and written through the other two.
