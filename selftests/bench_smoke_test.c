@@ -4,7 +4,8 @@
  * to the tests), on hvm and on KVM.  Times are never compared with
  * anything; only that each row got a value that can be one.
  *
- * one_round: hvm-bench --rounds 1 --touch-mib 4 --exits 50 exits 0 (every
+ * one_round: hvm-bench --rounds 1 --touch-mib 4 --exits 50 --lifecycles 2
+ *   --max-vms 8 exits 0 (every
  *   VM ran its guest to the end: the guest wrote every page of the area,
  *   read the VMM's value from each IN, and each OUT and IN reached the VMM
  *   exactly once), and its table has every row with a value for each
@@ -12,7 +13,8 @@
  *   touched guest RAM (the VM's owner is charged for it, so the cgroup is
  *   the right one) and its kernel part positive and below it; on a kernel
  *   without a memory cgroup controller (the debug kernel) both memcg rows
- *   must be "-" instead.  KVM is left
+ *   must be "-" instead; the vms32 and vms64 rows, beyond --max-vms, are "-"
+ *   too.  KVM is left
  *   out under the debug kernel (as in kvm_conflict_test) and when the lab
  *   has no KVM modules.
  *
@@ -38,10 +40,29 @@
 static const char *const rows[] = {
 	"first_touch", "first_touch_thp", "first_touch_memfd", "kmem_per_vm",
 	"kmem_per_vm_thp", "memcg_kernel", "memcg_current", "exit_cpuid",
-	"exit_pio_out", "exit_pio_in",
+	"exit_pio_out", "exit_pio_in", "lifecycle", "vms1_kmem", "vms8_kmem",
+	"vms1_memcg", "vms8_memcg",
 };
 
 enum { ROW_MEMCG_KERNEL = 5, ROW_MEMCG_CURRENT = 6 };
+
+/* Rows in memory cgroup terms: "-" on a kernel without the controller. */
+static bool memcg_row(unsigned int i)
+{
+	return i == ROW_MEMCG_KERNEL || i == ROW_MEMCG_CURRENT ||
+	       strstr(rows[i], "_memcg");
+}
+
+/* Differences of /proc/meminfo figures: any sign is a value. */
+static bool difference_row(unsigned int i)
+{
+	return !strncmp(rows[i], "kmem_per_vm", 11) || strstr(rows[i], "_kmem");
+}
+
+/* Beyond --max-vms: these rows must stay without a value. */
+static const char *const rows_left_out[] = {
+	"vms32_kmem", "vms64_kmem", "vms32_memcg", "vms64_memcg",
+};
 
 struct row {
 	bool seen;
@@ -110,7 +131,8 @@ TEST_F_TIMEOUT(bench, one_round, 110)
 	ASSERT_LT(0, n);
 	exe[n] = '\0';
 	snprintf(cmd, sizeof(cmd),
-		 "%s/hvm-bench --rounds 1 --touch-mib %d --exits 50 --backends %s 2>&1",
+		 "%s/hvm-bench --rounds 1 --touch-mib %d --exits 50 "
+		 "--lifecycles 2 --max-vms 8 --backends %s 2>&1",
 		 dirname(exe), TOUCH_MIB, backends);
 	out = popen(cmd, "r");
 	ASSERT_NE(NULL, out) TH_LOG("%s: %s", cmd, strerror(errno));
@@ -128,6 +150,12 @@ TEST_F_TIMEOUT(bench, one_round, 110)
 			seen[i].v[0] = parse_value(h);
 			seen[i].v[1] = parse_value(k);
 		}
+		for (i = 0; i < ARRAY_SIZE(rows_left_out); i++)
+			if (!strcmp(name, rows_left_out[i]))
+				EXPECT_TRUE(isnan(parse_value(h)) &&
+					    isnan(parse_value(k)))
+					TH_LOG("%s: measured beyond --max-vms",
+					       name);
 	}
 	status = pclose(out);
 	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("hvm-bench status %#x", status);
@@ -136,7 +164,7 @@ TEST_F_TIMEOUT(bench, one_round, 110)
 	memcg = !memcg_available();
 	for (i = 0; i < ARRAY_SIZE(rows); i++) {
 		ASSERT_TRUE(seen[i].seen) TH_LOG("no row %s", rows[i]);
-		if (!memcg && (i == ROW_MEMCG_KERNEL || i == ROW_MEMCG_CURRENT)) {
+		if (!memcg && memcg_row(i)) {
 			EXPECT_TRUE(isnan(seen[i].v[0]) && isnan(seen[i].v[1]))
 				TH_LOG("%s: a value without a memory cgroup",
 				       rows[i]);
@@ -148,8 +176,8 @@ TEST_F_TIMEOUT(bench, one_round, 110)
 
 			ASSERT_FALSE(isnan(v)) TH_LOG("%s: no %s value",
 						      rows[i], who);
-			if (!strncmp(rows[i], "kmem_per_vm", 11))
-				continue;	/* a difference: any sign */
+			if (difference_row(i))
+				continue;
 			EXPECT_LT(0, v) TH_LOG("%s %s: %g", rows[i], who, v);
 		}
 		if (!kvm)

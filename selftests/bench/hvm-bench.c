@@ -46,6 +46,12 @@
  *                     every write was consumed); KVM: the OUT exiting to
  *                     the VMM
  *   posted_other      the same, the helper on the other CPU
+ *   lifecycle         us per VM lifetime: create the VM, its slots and
+ *                     vCPU, run to the first exit, close (--lifecycles)
+ *   vmsN_kmem         kB per VM of the kmem_per_vm figure with N VMs (1, 8,
+ *                     32, 64; at most --max-vms) alive in one child, each
+ *                     run to its first exit
+ *   vmsN_memcg        the same from the child cgroup's memory.stat kernel
  *
  * Output: a table on stdout (lines starting with '#' are headers and
  * notes; every other line is "NAME UNIT HVM KVM RATIO MIN_RATIO": the
@@ -100,8 +106,15 @@ enum metric {
 	M_RING_IN_OTHER,
 	M_POSTED_SAME,
 	M_POSTED_OTHER,
-	NR_METRICS,
+	M_LIFECYCLE,
+	M_VMS_KMEM,		/* one row per entry of vm_counts[] */
+	M_VMS_MEMCG = M_VMS_KMEM + 4,
+	NR_METRICS = M_VMS_MEMCG + 4,
 };
+
+/* The scaling rows: this many VMs alive at once. */
+static const unsigned int vm_counts[] = { 1, 8, 32, 64 };
+#define NR_VM_COUNTS	(sizeof(vm_counts) / sizeof(vm_counts[0]))
 
 static const struct {
 	const char *name;
@@ -138,6 +151,24 @@ static const struct {
 		"OUT: hvm posted, helper on the vCPU's CPU; KVM exit to VMM" },
 	[M_POSTED_OTHER] = { "posted_other", "us",
 		"OUT: hvm posted, helper on the other CPU; KVM exit to VMM" },
+	[M_LIFECYCLE] = { "lifecycle", "us",
+		"create a VM with its slots and vCPU, run to the first exit, destroy" },
+	[M_VMS_KMEM] = { "vms1_kmem", "kB",
+		"kernel memory per VM, 1 VM alive" },
+	[M_VMS_KMEM + 1] = { "vms8_kmem", "kB",
+		"kernel memory per VM, 8 VMs alive" },
+	[M_VMS_KMEM + 2] = { "vms32_kmem", "kB",
+		"kernel memory per VM, 32 VMs alive" },
+	[M_VMS_KMEM + 3] = { "vms64_kmem", "kB",
+		"kernel memory per VM, 64 VMs alive" },
+	[M_VMS_MEMCG] = { "vms1_memcg", "kB",
+		"memcg kernel memory per VM, 1 VM alive" },
+	[M_VMS_MEMCG + 1] = { "vms8_memcg", "kB",
+		"memcg kernel memory per VM, 8 VMs alive" },
+	[M_VMS_MEMCG + 2] = { "vms32_memcg", "kB",
+		"memcg kernel memory per VM, 32 VMs alive" },
+	[M_VMS_MEMCG + 3] = { "vms64_memcg", "kB",
+		"memcg kernel memory per VM, 64 VMs alive" },
 };
 
 enum { B_HVM, B_KVM, NR_BACKENDS };
@@ -157,6 +188,8 @@ static struct {
 	unsigned int rounds;
 	uint64_t touch_mib;
 	uint64_t exits;
+	uint64_t lifecycles;
+	uint64_t max_vms;
 	bool use[NR_BACKENDS];
 	bool swap_modules;
 	bool json;
@@ -166,6 +199,8 @@ static struct {
 	.rounds = 5,
 	.touch_mib = 64,
 	.exits = 10000,
+	.lifecycles = 20,
+	.max_vms = 64,
 	.use = { true, true },
 	.swap_modules = true,
 	.cpu = 0,
@@ -710,6 +745,208 @@ out:
 		fail("rmdir %s: %s", cg, strerror(errno));
 }
 
+/* ---- VM lifecycle and many VMs at once ------------------------------------ */
+
+struct scale_report {
+	int error;		/* 0, or -errno with msg */
+	char msg[256];
+	double lifecycle_us;
+};
+
+/* The guest memory every VM of these rows maps: 1 MiB low, 2 MiB touch. */
+struct scale_mem {
+	struct bench_mem low;
+	struct bench_mem touch;
+};
+
+static int scale_mem_alloc(struct scale_mem *m)
+{
+	size_t code_size = bench_guest_end - bench_guest_start;
+	uint64_t params[3] = { BENCH_TOUCH_GPA, 0, 0 };
+
+	m->low.gpa = GUEST_RAM_GPA;
+	m->low.size = GUEST_RAM_SIZE;
+	m->low.host = alloc_area(m->low.size, false);
+	m->touch.gpa = BENCH_TOUCH_GPA;
+	m->touch.size = HUGE_2M;
+	m->touch.host = alloc_area(m->touch.size, false);
+	if (!m->low.host || !m->touch.host)
+		return -ENOMEM;
+	memcpy((uint8_t *)m->low.host + GUEST_CODE_GPA, bench_guest_start,
+	       code_size);
+	memcpy((uint8_t *)m->low.host + GUEST_PARAM_GPA, params,
+	       sizeof(params));
+	return 0;
+}
+
+/* A VM run to its first exit (the warm-up phase's DONE). */
+static int scale_vm_start(const struct bench_backend *be, struct scale_mem *m,
+			  struct bench_vm **vm, char *why, size_t size)
+{
+	const char *desc = "";
+	uint64_t io = 0;
+	int ret;
+
+	ret = be->create(vm, &m->low, &m->touch, &desc);
+	if (ret) {
+		snprintf(why, size, "%s: %s", desc, strerror(-ret));
+		return ret;
+	}
+	ret = run_phase(be, *vm, &io, why, size);
+	if (ret) {
+		be->destroy(*vm);
+		*vm = NULL;
+	}
+	return ret;
+}
+
+/*
+ * The child of a scaling measurement.  nr_vms == 0: time opt.lifecycles
+ * whole VM lifetimes.  Else start nr_vms VMs, one guest memory each, report,
+ * and keep them until the parent has read the memory figures.
+ */
+static void scale_child(const struct bench_backend *be, unsigned int nr_vms,
+			int report_fd, int go_fd)
+{
+	struct scale_report r = { 0 };
+	struct bench_vm *vms[64] = { NULL };
+	struct scale_mem mem[64];
+	unsigned int i, n = nr_vms ? nr_vms : 1;
+	char why[192];
+	cpu_set_t cpus;
+	double t0;
+	char go;
+	int ret;
+
+	ret = have_memcg ? sysfs_write("cgroup.procs", "0") : 0;
+	if (ret)
+		goto fail_ret;
+	CPU_ZERO(&cpus);
+	CPU_SET(opt.cpu, &cpus);
+	if (sched_setaffinity(0, sizeof(cpus), &cpus) || n > 64) {
+		ret = -EINVAL;
+		snprintf(why, sizeof(why), "pinning to CPU %d", opt.cpu);
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		ret = scale_mem_alloc(&mem[i]);
+		if (ret)
+			goto fail_ret;
+	}
+	if (!nr_vms) {
+		t0 = now_seconds();
+		for (i = 0; i < opt.lifecycles; i++) {
+			ret = scale_vm_start(be, &mem[0], &vms[0], why,
+					     sizeof(why));
+			if (ret)
+				goto fail;
+			be->destroy(vms[0]);
+			vms[0] = NULL;
+		}
+		r.lifecycle_us = (now_seconds() - t0) * 1e6 / opt.lifecycles;
+	} else {
+		for (i = 0; i < nr_vms; i++) {
+			ret = scale_vm_start(be, &mem[i], &vms[i], why,
+					     sizeof(why));
+			if (ret)
+				goto fail;
+		}
+	}
+	if (write(report_fd, &r, sizeof(r)) != sizeof(r))
+		_exit(2);
+	if (read(go_fd, &go, 1) != 1)
+		_exit(2);
+	for (i = 0; i < n; i++)
+		if (vms[i])
+			be->destroy(vms[i]);
+	_exit(0);
+fail_ret:
+	snprintf(why, sizeof(why), "%s", strerror(-ret));
+fail:
+	r.error = ret ? ret : -EIO;
+	snprintf(r.msg, sizeof(r.msg), "%u VM(s): %s", n, why);
+	if (write(report_fd, &r, sizeof(r)) != sizeof(r))
+		_exit(2);
+	_exit(1);
+}
+
+/*
+ * Fills M_LIFECYCLE (nr_vms == 0) or the vms rows of vm_counts[row] for
+ * backend b in round `round`.
+ */
+static void measure_scale(int b, unsigned int round, unsigned int row,
+			  unsigned int nr_vms)
+{
+	const struct bench_backend *be = backends[b];
+	struct kmem_figures before, during;
+	struct scale_report r = { 0 };
+	int report[2], go[2], status;
+	char cg[PATH_MAX];
+	long kern = -1;
+	bool ok;
+	pid_t pid;
+
+	cg[0] = '\0';
+	if (have_memcg)
+		snprintf(cg, sizeof(cg), CGROUP_ROOT "/hvm-bench-%d-%u-%d-s%u",
+			 (int)getpid(), round, b, nr_vms);
+	if (have_memcg && mkdir(cg, 0755) && errno != EEXIST) {
+		fail("%s round %u: mkdir %s: %s", be->name, round, cg,
+		     strerror(errno));
+		return;
+	}
+	if (pipe(report) || pipe(go)) {
+		fail("pipe: %s", strerror(errno));
+		return;
+	}
+	if (kmem_read(&before))
+		fail("reading /proc/meminfo");
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		close(report[0]);
+		close(go[1]);
+		if (have_memcg && chdir(cg))
+			_exit(2);
+		scale_child(be, nr_vms, report[1], go[0]);
+	}
+	close(report[1]);
+	close(go[0]);
+	if (pid < 0) {
+		fail("fork: %s", strerror(errno));
+		goto out;
+	}
+	ok = read(report[0], &r, sizeof(r)) == sizeof(r);
+	if (!ok)
+		fail("%s round %u: the child died without a report", be->name,
+		     round);
+	else if (r.error)
+		fail("%s round %u: %s", be->name, round, r.msg);
+	else if (!nr_vms)
+		values[M_LIFECYCLE][b][round] = r.lifecycle_us;
+	else {
+		if (kmem_read(&during))
+			fail("reading /proc/meminfo");
+		if (have_memcg)
+			kern = memcg_stat(cg, "kernel");
+		values[M_VMS_KMEM + row][b][round] =
+			(double)(kmem_kernel_kb(&during) -
+				 kmem_kernel_kb(&before)) / nr_vms;
+		values[M_VMS_MEMCG + row][b][round] =
+			kern < 0 ? NAN : kern / 1024.0 / nr_vms;
+	}
+	if (ok && write(go[1], "g", 1) != 1)
+		fail("%s: the child went away", be->name);
+	close(go[1]);
+	waitpid(pid, &status, 0);
+	if (ok && !r.error && (!WIFEXITED(status) || WEXITSTATUS(status)))
+		fail("%s round %u: child status %#x", be->name, round, status);
+out:
+	close(report[0]);
+	if (have_memcg && rmdir(cg))
+		fail("rmdir %s: %s", cg, strerror(errno));
+}
+
 /* ---- statistics and output ----------------------------------------------- */
 
 struct summary {
@@ -768,6 +1005,8 @@ static uint64_t iterations(enum metric m)
 	case M_POSTED_SAME:
 	case M_POSTED_OTHER:
 		return opt.exits;
+	case M_LIFECYCLE:
+		return opt.lifecycles;
 	default:
 		return 1;
 	}
@@ -782,7 +1021,7 @@ static bool is_time(enum metric m)
 	return m == M_FIRST_TOUCH || m == M_FIRST_TOUCH_THP ||
 	       m == M_FIRST_TOUCH_MEMFD ||
 	       m == M_EXIT_CPUID || m == M_EXIT_PIO_OUT ||
-	       m == M_EXIT_PIO_IN;
+	       m == M_EXIT_PIO_IN || m == M_LIFECYCLE;
 }
 
 static void print_table(void)
@@ -918,6 +1157,8 @@ static void usage(FILE *f)
 "  --rounds N       rounds, each running every backend once (default 5)\n"
 "  --touch-mib M    guest memory the guest touches (default 64)\n"
 "  --exits N        iterations of each exit row (default 10000)\n"
+"  --lifecycles N   VM lifetimes timed for the lifecycle row (default 20)\n"
+"  --max-vms N      the vmsN rows up to N VMs alive at once (default 64)\n"
 "  --backends LIST  hvm,kvm (default), hvm or kvm\n"
 "  --hvm-ko PATH    hvm.ko to load again after a KVM run (default\n"
 "                   /hvm/hvm.ko, the lab's)\n"
@@ -947,6 +1188,8 @@ static int parse_args(int argc, char **argv)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "touch-mib", required_argument, NULL, 't' },
 		{ "exits", required_argument, NULL, 'e' },
+		{ "lifecycles", required_argument, NULL, 'l' },
+		{ "max-vms", required_argument, NULL, 'm' },
 		{ "backends", required_argument, NULL, 'b' },
 		{ "hvm-ko", required_argument, NULL, 'k' },
 		{ "keep-hvm", no_argument, NULL, 'K' },
@@ -974,6 +1217,16 @@ static int parse_args(int argc, char **argv)
 			if (!parse_u64(optarg, 1, UINT32_MAX, &v))
 				goto bad;
 			opt.exits = v;
+			break;
+		case 'l':
+			if (!parse_u64(optarg, 1, 100000, &v))
+				goto bad;
+			opt.lifecycles = v;
+			break;
+		case 'm':
+			if (!parse_u64(optarg, 1, 64, &v))
+				goto bad;
+			opt.max_vms = v;
 			break;
 		case 'b':
 			opt.use[B_HVM] = strstr(optarg, "hvm") != NULL;
@@ -1027,7 +1280,7 @@ static void chdir_to_self(void)
 
 int main(int argc, char **argv)
 {
-	unsigned int round, i;
+	unsigned int round, i, v;
 	int ret, b;
 
 	if (parse_args(argc, argv))
@@ -1064,6 +1317,10 @@ int main(int argc, char **argv)
 			measure(b, round, V_ANON, true);
 			measure(b, round, V_THP, false);
 			measure(b, round, V_MEMFD, false);
+			measure_scale(b, round, 0, 0);
+			for (v = 0; v < NR_VM_COUNTS; v++)
+				if (vm_counts[v] <= opt.max_vms)
+					measure_scale(b, round, v, vm_counts[v]);
 		}
 	}
 
