@@ -165,8 +165,10 @@ static int vmx_read_config(void)
 				 VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT;
 
 	/* No acknowledge-on-exit: the host takes its IRQs as usual. */
+	/* Virtual NMIs: the guest's NMI blocking is tracked for it. */
 	ret = vmx_adjust_controls(msr_pin, PIN_BASED_EXT_INTR_MASK |
-				  PIN_BASED_NMI_EXITING, "pin-based",
+				  PIN_BASED_NMI_EXITING |
+				  PIN_BASED_VIRTUAL_NMIS, "pin-based",
 				  &vmx_cfg.pin);
 	if (ret)
 		return ret;
@@ -190,7 +192,10 @@ static int vmx_read_config(void)
 				  CPU_BASED_MOV_DR_EXITING |
 				  /* No virtual PMU: host counters stay hidden. */
 				  CPU_BASED_RDPMC_EXITING |
-				  /* Without a TPR shadow CR8 is the host's TPR. */
+				  /*
+				   * Without a TPR shadow CR8 is the host's
+				   * TPR; vmx_irq_read_config() puts one in.
+				   */
 				  CPU_BASED_CR8_LOAD_EXITING |
 				  CPU_BASED_CR8_STORE_EXITING |
 				  CPU_BASED_UNCOND_IO_EXITING |
@@ -209,6 +214,9 @@ static int vmx_read_config(void)
 				  SECONDARY_EXEC_ENABLE_VPID |
 				  SECONDARY_EXEC_UNRESTRICTED_GUEST,
 				  "secondary", &vmx_cfg.proc2);
+	if (ret)
+		return ret;
+	ret = vmx_irq_read_config(msr_proc);
 	if (ret)
 		return ret;
 	/* Debug controls: the host's DR7 and DEBUGCTL never reach the guest. */
@@ -517,7 +525,7 @@ void vmx_vcpu_put(void)
 static void vmx_write_controls(struct vmx_vcpu *vmx, struct vmx_vm *vmx_vm)
 {
 	vmx_write(PIN_BASED_VM_EXEC_CONTROL, vmx_cfg.pin);
-	vmx_write(CPU_BASED_VM_EXEC_CONTROL, vmx_cfg.proc);
+	vmx_irq_write_controls(vmx);
 	vmx_write(SECONDARY_VM_EXEC_CONTROL, vmx_cfg.proc2);
 	vmx_write(VM_EXIT_CONTROLS, vmx_cfg.exit);
 	vmx_write(VM_ENTRY_CONTROLS, vmx_cfg.entry);
@@ -579,9 +587,10 @@ static int vmx_vcpu_init(struct hvm_vcpu *vcpu)
 		return -ENOMEM;
 	vmx->vmcs = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	vpid = ida_alloc_range(&vmx_vpids, 1, VMX_NR_VPIDS - 1, GFP_KERNEL);
-	if (!vmx->vmcs || vpid < 0) {
+	if (!vmx->vmcs || vpid < 0 || vmx_irq_vcpu_alloc(vmx)) {
 		if (vpid >= 0)
 			ida_free(&vmx_vpids, vpid);
+		vmx_irq_vcpu_free(vmx);
 		free_page((unsigned long)vmx->vmcs);
 		kfree(vmx);
 		return vpid < 0 ? vpid : -ENOMEM;
@@ -617,29 +626,10 @@ static void vmx_vcpu_destroy(struct hvm_vcpu *vcpu)
 	vmx_clear_everywhere(vmx);
 	preempt_enable();
 	ida_free(&vmx_vpids, vmx->vpid);
+	vmx_irq_vcpu_free(vmx);
 	free_page((unsigned long)vmx->vmcs);
 	kfree(vmx);
 	vcpu->arch = NULL;
-}
-
-/*
- * An event the CPU was delivering when the guest left (e.g. an exception
- * whose IDT entry sat in a page not yet mapped) must be delivered again.
- * Software interrupts and exceptions are not: RIP still points at the
- * INTn/INT3/INTO, which runs again.
- */
-static void vmx_requeue_event(struct vmx_vcpu *vmx)
-{
-	u32 info = vmx_read(IDT_VECTORING_INFO_FIELD);
-	u32 type = info & INTR_INFO_INTR_TYPE_MASK;
-
-	if (!(info & INTR_INFO_VALID_MASK))
-		return;
-	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXCEPTION ||
-	    type == INTR_TYPE_PRIV_SW_EXCEPTION)
-		return;
-	vmx->inject_info = info & ~INTR_INFO_UNBLOCK_NMI;
-	vmx->inject_error = vmx_read(IDT_VECTORING_ERROR_CODE);
 }
 
 /* Exits for "#UD only" instructions: the guest sees no VMX. */
@@ -670,9 +660,10 @@ static bool vmx_exit_is_ud(u32 reason)
 
 /*
  * An intercepted #DB or #AC goes back to the guest, replacing the event
- * vmx_requeue_event() found being delivered (both are benign: delivered
- * serially).  A delivery that faults again is one more exit, so a signal
- * still ends HVM_RUN.  False for any other exception.
+ * vmx_irq_after_exit() found being delivered (both are benign: delivered
+ * serially; an interrupt or NMI waits, see vmx_queue_exception()).  A
+ * delivery that faults again is one more exit, so a signal still ends
+ * HVM_RUN.  False for any other exception.
  */
 static bool vmx_reflect_exception(struct hvm_vcpu *vcpu, struct vmx_vcpu *vmx,
 				  u32 info, u64 qual)
@@ -745,6 +736,11 @@ static void vmx_decode_exit(struct hvm_vcpu *vcpu, struct vmx_vcpu *vmx,
 		break;
 	case EXIT_REASON_TRIPLE_FAULT:
 		exit->kind = HVM_X_SHUTDOWN;
+		break;
+	case EXIT_REASON_INTERRUPT_WINDOW:
+	case EXIT_REASON_NMI_WINDOW:
+	case EXIT_REASON_TPR_BELOW_THRESHOLD:
+		exit->kind = vmx_irq_exit_kind(vcpu, vmx, reason);
 		break;
 	case EXIT_REASON_CPUID:
 		exit->kind = HVM_X_CPUID;
@@ -937,16 +933,6 @@ static int vmx_vcpu_run(struct hvm_vcpu *vcpu)
 				  intr & ~(GUEST_INTR_STATE_STI |
 					   GUEST_INTR_STATE_MOV_SS));
 	}
-	if (vmx->inject_info & INTR_INFO_VALID_MASK) {
-		u32 info = vmx->inject_info;
-
-		/* Real mode delivers no error code (SDM 26.2.1.3). */
-		if (!(vmx_read(GUEST_CR0) & X86_CR0_PE))
-			info &= ~INTR_INFO_DELIVER_CODE_MASK;
-		vmx_write(VM_ENTRY_INTR_INFO_FIELD, info);
-		vmx_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmx->inject_error);
-		vmx_write(VM_ENTRY_INSTRUCTION_LEN, 0);
-	}
 	if (vmx_cfg.preemption_quantum)
 		vmx_write(VMX_PREEMPTION_TIMER_VALUE, vmx_cfg.preemption_quantum);
 	vmx_write(GUEST_DR7, hvm_dr7_hw(vcpu));
@@ -958,6 +944,7 @@ static int vmx_vcpu_run(struct hvm_vcpu *vcpu)
 	WRITE_ONCE(vcpu->guest_cpu, cpu);
 	/* Pairs with hvm_kick_vcpus(): see tlb_gen after publishing cpu. */
 	smp_mb();
+	vmx_irq_before_entry(vcpu, vmx);
 	tlb_gen = atomic_read(&vm->tlb_gen);
 	if (moved || vmx->need_flush || vmx->tlb_gen != tlb_gen) {
 		vmx_flush_translations(vmx, vm->arch);
@@ -1010,8 +997,8 @@ static int vmx_vcpu_run(struct hvm_vcpu *vcpu)
 	WRITE_ONCE(vcpu->guest_cpu, -1);
 	local_irq_enable();
 
-	vmx->inject_info = 0;
 	if (failed) {
+		vmx->inject_info = 0;
 		memset(&vcpu->exit, 0, sizeof(vcpu->exit));
 		vcpu->exit.kind = HVM_X_FAIL_ENTRY;
 		vcpu->exit.hw_code = VMX_HW_CODE_VMFAIL;
@@ -1027,7 +1014,9 @@ static int vmx_vcpu_run(struct hvm_vcpu *vcpu)
 	if (!(reason & VMX_EXIT_REASON_FAILED_ENTRY)) {
 		/* The guest's own MOV CR0 may have switched IA-32e mode. */
 		vmx_write_efer(vmx_read(GUEST_IA32_EFER));
-		vmx_requeue_event(vmx);
+		vmx_irq_after_exit(vcpu, vmx, reason & 0xffff);
+	} else {
+		vmx->inject_info = 0;
 	}
 	vmx_decode_exit(vcpu, vmx, reason);
 	vmx_vcpu_put();

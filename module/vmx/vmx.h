@@ -33,13 +33,26 @@ struct vmx_vcpu {
 	unsigned long host_cr3;
 	unsigned long host_cr4;
 
-	/* Event for the next entry: VM_ENTRY_INTR_INFO_FIELD format. */
+	/*
+	 * Event for the next entry: VM_ENTRY_INTR_INFO_FIELD format, with
+	 * the instruction length of a software event.  An interrupt or NMI
+	 * an exception displaced (vmx_queue_exception()) waits in
+	 * deferred_info for the entry after (vmx_irq.c).
+	 */
 	u32 inject_info;
 	u32 inject_error;
+	u32 inject_len;
+	u32 deferred_info;
+
+	/* Primary processor-based controls now in the VMCS. */
+	u32 proc;
+	/* TPR shadow: the virtual-APIC page and the CR8 it held at entry. */
+	u32 *vapic;
+	u8 entry_cr8;
 
 	/* Guest state VMX does not switch: loaded around each entry. */
 	u64 cr2;
-	u64 cr8;		/* TPR, kept here: CR8 accesses exit */
+	u64 cr8;		/* TPR: vmx_get_cr8(), vmx_set_cr8() */
 	u64 star;
 	u64 lstar;
 	u64 cstar;
@@ -75,6 +88,7 @@ struct vmx_config {
 	bool invept_single;
 	bool invvpid_single;
 	u32 preemption_quantum;	/* timer ticks per entry, 0: no timer */
+	bool tpr_shadow;	/* CR8 reads and writes go to the vapic page */
 };
 
 extern struct vmx_config vmx_cfg;
@@ -104,6 +118,32 @@ void vmx_get_sregs(struct hvm_vcpu *vcpu, struct hvm_sregs *sregs);
 int vmx_set_sregs(struct hvm_vcpu *vcpu, const struct hvm_sregs *sregs);
 int vmx_get_msr(struct hvm_vcpu *vcpu, u32 index, u64 *data);
 int vmx_set_msr(struct hvm_vcpu *vcpu, u32 index, u64 data);
+
+/* vmx_irq.c: event injection, windows, TPR, PAUSE (SDM 3C 25-27). */
+int vmx_irq_read_config(u32 msr_proc);
+int vmx_irq_vcpu_alloc(struct vmx_vcpu *vmx);
+void vmx_irq_vcpu_free(struct vmx_vcpu *vmx);
+/* Caller has the VMCS current. */
+void vmx_irq_write_controls(struct vmx_vcpu *vmx);
+/* IRQs off, guest_cpu published: everything injected at this entry. */
+void vmx_irq_before_entry(struct hvm_vcpu *vcpu, struct vmx_vcpu *vmx);
+/* After a VM exit, IRQs on, before the exit is decoded. */
+void vmx_irq_after_exit(struct hvm_vcpu *vcpu, struct vmx_vcpu *vmx,
+			u32 reason);
+/* The kind of the exits vmx_irq.c owns (windows, PAUSE, TPR). */
+enum hvm_exit_kind vmx_irq_exit_kind(struct hvm_vcpu *vcpu,
+				     struct vmx_vcpu *vmx, u32 reason);
+/* The guest's CR8 (TPR bits 7:4): MOV CR8 exits and sregs. */
+u8 vmx_get_cr8(struct hvm_vcpu *vcpu);
+void vmx_set_cr8(struct hvm_vcpu *vcpu, u8 cr8);
+/* Backend ops (hvm.h); VMCS loaded inside. */
+bool vmx_irq_allowed(struct hvm_vcpu *vcpu);
+bool vmx_nmi_allowed(struct hvm_vcpu *vcpu);
+void vmx_inject_irq(struct hvm_vcpu *vcpu, u8 vector);
+void vmx_inject_nmi(struct hvm_vcpu *vcpu);
+void vmx_request_irq_window(struct hvm_vcpu *vcpu);
+void vmx_request_nmi_window(struct hvm_vcpu *vcpu);
+void vmx_reset_events(struct hvm_vcpu *vcpu);
 
 /*
  * EPT entries (SDM vol. 3C 29.3): present when any of R/W/X is set,

@@ -109,7 +109,14 @@ static void vmx_load_pdptrs(struct hvm_vcpu *vcpu, u64 cr0, u64 cr3, u64 cr4,
 void vmx_queue_exception(struct vmx_vcpu *vmx, u8 vector, bool has_error,
 			 u32 error_code)
 {
+	u32 type = vmx->inject_info & INTR_INFO_INTR_TYPE_MASK;
+
+	/* An interrupt or NMI cut short is not lost: it goes in after. */
+	if ((vmx->inject_info & INTR_INFO_VALID_MASK) &&
+	    (type == INTR_TYPE_EXT_INTR || type == INTR_TYPE_NMI_INTR))
+		vmx->deferred_info = vmx->inject_info;
 	hvm_note_injection(vmx->vcpu, vector, has_error, error_code);
+	vmx->inject_len = 0;
 	vmx->inject_info = vector | INTR_TYPE_HARD_EXCEPTION |
 			   INTR_INFO_VALID_MASK |
 			   (has_error ? INTR_INFO_DELIVER_CODE_MASK : 0);
@@ -209,11 +216,10 @@ void vmx_handle_cr_access(struct hvm_vcpu *vcpu, u64 qual)
 			ok = vmx_set_cr4(vcpu, value);
 			break;
 		case 8:
-			/* No APIC behind it yet: the guest reads back its TPR. */
 			if (value & ~0xfULL)
 				ok = false;
 			else
-				vmx->cr8 = value;
+				vmx_set_cr8(vcpu, value);
 			break;
 		default:
 			ok = false;
@@ -224,7 +230,7 @@ void vmx_handle_cr_access(struct hvm_vcpu *vcpu, u64 qual)
 		if (CR_QUAL_NUM(qual) == 3)
 			*gpr = vmx_read(GUEST_CR3);
 		else if (CR_QUAL_NUM(qual) == 8)
-			*gpr = vmx->cr8;
+			*gpr = vmx_get_cr8(vcpu);
 		else
 			ok = false;
 		break;
@@ -354,7 +360,7 @@ void vmx_get_sregs(struct hvm_vcpu *vcpu, struct hvm_sregs *sregs)
 	sregs->cr2 = vmx->cr2;
 	sregs->cr3 = vmx_read(GUEST_CR3);
 	sregs->cr4 = vmx_guest_cr4();
-	sregs->cr8 = vmx->cr8;
+	sregs->cr8 = vmx_get_cr8(vcpu);
 	sregs->efer = vmx_read(GUEST_IA32_EFER);
 	vmx_vcpu_put();
 }
@@ -387,7 +393,7 @@ int vmx_set_sregs(struct hvm_vcpu *vcpu, const struct hvm_sregs *sregs)
 	vmx_write(GUEST_IDTR_LIMIT, sregs->idt.limit);
 	vmx_write_cr0(sregs->cr0);
 	vmx->cr2 = sregs->cr2;
-	vmx->cr8 = sregs->cr8;
+	vmx_set_cr8(vcpu, sregs->cr8);
 	vmx_write(GUEST_CR3, sregs->cr3);
 	vmx_write_cr4(sregs->cr4);
 	vmx_write_efer(sregs->efer);
