@@ -47,9 +47,10 @@ struct bench_backend {
 	/*
 	 * Serve the VM's port accesses from a helper thread on CPU cpu from
 	 * now on, BENCH_PORT_POSTED writes posted (hvm's ring), and move
-	 * that thread to another CPU when called again.  NULL when the
-	 * backend has no such path (KVM: its exits to us are compared).
-	 * 0 or -errno.
+	 * that thread to another CPU when called again.  KVM has no helper
+	 * thread: its port reads exit to us as before, and its writes to
+	 * BENCH_PORT_POSTED are coalesced (KVM_CAP_COALESCED_PIO), consumed
+	 * at the next exit.  0 or -errno.
 	 */
 	int (*ring)(struct bench_vm *vm, int cpu);
 	void (*destroy)(struct bench_vm *vm);
