@@ -58,6 +58,7 @@ LAB := selftests/lab
 .PHONY: all deps deps-lab deps-lint deps-debug deps-install deps-package \
 	module userspace selftests man clean check check-debug demo lab-check \
 	lab-demo lint help bench lab-bench install uninstall install-module \
+	linux-guest \
 	uninstall-module install-tools uninstall-tools install-dkms \
 	uninstall-dkms
 
@@ -89,6 +90,11 @@ userspace: deps
 
 selftests: deps userspace
 	$(MAKE) -C selftests
+
+# The Linux guest of the demo and linux_boot_test: Debian's kernel for
+# KVER and a tiny initramfs, in build/lab-root/guests/linux/.
+linux-guest: deps
+	$(MAKE) -C selftests linux-guest
 
 # Build everything, run every selftest in the lab, judge the KTAP output.
 # A failed build still ends with the summary line that CI looks for.
@@ -123,7 +129,7 @@ lab-check: deps-lab
 	@bash $(LAB)/lab.sh check
 
 ifeq ($(HOST),1)
-demo: deps module userspace
+demo: deps module userspace linux-guest
 	@bash $(LAB)/host-demo.sh
 else
 demo: deps-lab all
@@ -215,6 +221,7 @@ help:
 	@echo '                     in both labs (Bochs: about 30 min); VENDOR= for one'
 	@echo 'make check KVER=6.12 build for and boot another Debian kernel series'
 	@echo 'make demo            build, run $$DEMO_CMD in the lab (HOST=1: on this host)'
+	@echo 'make linux-guest     the Linux guest (kernel + initramfs) of the demo'
 	@echo 'make lint            checkpatch --strict, sparse and W=1 on module/ and uapi/'
 	@echo 'make bench           hvm against KVM in both labs, build/bench/results.json'
 	@echo '                     (VENDOR= for one lab, HVM_KO= for another module)'

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "kselftest.h"
@@ -455,4 +457,78 @@ long memcg_current(const char *dir)
 
 	snprintf(path, sizeof(path), "%s/memory.current", dir);
 	return sysfs_read_number(path);
+}
+
+/* ---- running programs ------------------------------------------------ */
+
+static void drain_output(int fd, char *buf, size_t *len, bool *open_fd)
+{
+	char spill[4096];
+	size_t room = OUTPUT_MAX - 1 - *len;
+	ssize_t n = room ? read(fd, buf + *len, room) :
+			   read(fd, spill, sizeof(spill));
+
+	if (n <= 0) {
+		*open_fd = false;
+		return;
+	}
+	if (!room)
+		return;
+	*len += n;
+	buf[*len] = '\0';
+}
+
+int run_cmd(char *const argv[], double timeout, struct cmd_result *r)
+{
+	int out[2], err[2], status, null_fd;
+	bool out_open = true, err_open = true;
+	double deadline = now_seconds() + timeout;
+	struct pollfd pfd[2];
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	if (pipe(out) || pipe(err))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		null_fd = open("/dev/null", O_RDONLY);
+		dup2(null_fd, 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		close(out[0]);
+		close(err[0]);
+		execvp(argv[0], argv);
+		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	while (out_open || err_open) {
+		int left_ms = (int)((deadline - now_seconds()) * 1000);
+
+		if (left_ms <= 0) {
+			r->timed_out = true;
+			kill(pid, SIGKILL);
+			break;
+		}
+		pfd[0] = (struct pollfd){ .fd = out_open ? out[0] : -1,
+					  .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = err_open ? err[0] : -1,
+					  .events = POLLIN };
+		if (poll(pfd, 2, left_ms) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents)
+			drain_output(out[0], r->out, &r->out_len, &out_open);
+		if (pfd[1].revents)
+			drain_output(err[0], r->err, &r->err_len, &err_open);
+	}
+	close(out[0]);
+	close(err[0]);
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	r->status = WIFEXITED(status) ? WEXITSTATUS(status) :
+		    128 + WTERMSIG(status);
+	return 0;
 }

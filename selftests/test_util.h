@@ -239,4 +239,24 @@ long memcg_current(const char *dir);
 		       strerror(__err), strerror(err));			\
 } while (0)
 
+
+/*
+ * Running a program the way a user would (cli_test, linux_boot_test):
+ * argv with a PATH lookup, stdin from /dev/null, stdout and stderr
+ * captured (the first OUTPUT_MAX - 1 bytes of each; more is read and
+ * dropped, so the program never blocks on a full pipe).  After timeout
+ * seconds it is killed with SIGKILL and timed_out is set.
+ */
+#define OUTPUT_MAX	16384
+
+struct cmd_result {
+	int status;		/* exit status, or 128 + signal */
+	char out[OUTPUT_MAX];
+	char err[OUTPUT_MAX];
+	size_t out_len, err_len;
+	bool timed_out;
+};
+
+int run_cmd(char *const argv[], double timeout, struct cmd_result *r);
+
 #endif /* HVM_SELFTEST_TEST_UTIL_H */

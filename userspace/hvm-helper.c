@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * hvm-helper: the device model process behind hvm-run.  It serves a VM's
- * I/O ring: a 16550 UART on COM1 whose output goes to stdout, and the
- * debug-exit port that stops the VM with a status code.  It maps the
+ * I/O ring with the devices of userspace/devices/ (the PC platform a
+ * Linux guest needs: a 16550 UART on COM1 whose output goes to stdout, an
+ * I/O APIC, RTC, PIT, the ACPI power registers) and the debug-exit port
+ * that stops the VM with a status code.  It maps the
  * guest's RAM from the memfd hvm-run passes it (--mem-fd, --mem-map), for
  * devices that do DMA: today the DMA test device (--dma-test).
  */
@@ -14,55 +16,36 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "libhvm.h"
 #include "dma_test_dev.h"
+#include "devices/devices.h"
+#include "linux_boot.h"
 
 #define COM1_BASE		0x3f8
-#define COM1_PORTS		8
-#define DEBUG_EXIT_PORT		0xf4
-#define DEBUG_EXIT_PORTS	4
-
-/* 16550 register offsets (DLAB = LCR bit 7 selects the divisor latch). */
-enum uart_reg {
-	UART_RBR_THR_DLL = 0,
-	UART_IER_DLM = 1,
-	UART_IIR_FCR = 2,
-	UART_LCR = 3,
-	UART_MCR = 4,
-	UART_LSR = 5,
-	UART_MSR = 6,
-	UART_SCR = 7,
-};
-
-#define UART_LCR_DLAB		0x80
-#define UART_FCR_FIFO_ENABLE	0x01
-#define UART_IIR_NO_INT		0x01
-#define UART_IIR_FIFOS		0xc0
-#define UART_LSR_DR		0x01
-#define UART_LSR_THRE		0x20
-#define UART_LSR_TEMT		0x40
-#define UART_MCR_LOOP		0x10
-#define UART_MSR_CTS		0x10
-#define UART_MSR_DSR		0x20
-#define UART_MSR_DCD		0x80
-
-struct uart {
-	uint8_t ier, fcr, lcr, mcr, scr, dll, dlm;
-	/* Loopback mode: the last byte sent, waiting in RBR. */
-	bool rx_full;
-	uint8_t rx;
-};
+#define MAX_DEVICES		16
+#define CTRL_A			0x01
 
 struct helper {
+	struct platform plat;
 	struct hvm_ring_map ring;
 	struct hvm_guest_ram ram;
-	struct uart com1;
+	/* Devices and their state: the ring thread and the input thread. */
+	pthread_mutex_t lock;
+	struct device devices[MAX_DEVICES];
+	unsigned int nr_devices;
+	struct uart *com1;
 	bool dma_test;
 	struct dma_test_dev dma;
 	bool verbose;
+	bool stats;
+	/* Accesses per port that reached the helper (--stats). */
+	uint64_t port_accesses[0x10000];
+	uint64_t mmio_accesses;
 	/* Guest output, written to stdout after each batch. */
 	char out[4096];
 	size_t out_len;
@@ -88,94 +71,74 @@ static void flush_output(struct helper *h)
 	h->out_len = 0;
 }
 
-static void emit_char(struct helper *h, char c)
+static void plat_flush(struct platform *p)
 {
+	flush_output((struct helper *)p);
+}
+
+static void plat_emit(struct platform *p, char c)
+{
+	struct helper *h = (struct helper *)p;
+
 	if (h->out_len == sizeof(h->out))
 		flush_output(h);
 	h->out[h->out_len++] = c;
 }
 
-static void uart_write(struct helper *h, unsigned int reg, uint8_t value)
+void platform_stop(struct platform *p, uint64_t code)
 {
-	struct uart *u = &h->com1;
-	bool dlab = u->lcr & UART_LCR_DLAB;
+	int ret;
 
-	switch (reg) {
-	case UART_RBR_THR_DLL:
-		if (dlab) {
-			u->dll = value;
-		} else if (u->mcr & UART_MCR_LOOP) {
-			u->rx = value;
-			u->rx_full = true;
-		} else {
-			emit_char(h, (char)value);
-		}
-		break;
-	case UART_IER_DLM:
-		if (dlab)
-			u->dlm = value;
-		else
-			u->ier = value & 0x0f;
-		break;
-	case UART_IIR_FCR:
-		u->fcr = value;
-		break;
-	case UART_LCR:
-		u->lcr = value;
-		break;
-	case UART_MCR:
-		u->mcr = value & 0x1f;
-		break;
-	case UART_SCR:
-		u->scr = value;
-		break;
-	default:
-		/* LSR and MSR are read-only. */
-		break;
-	}
+	/* Whatever the guest printed so far goes out first. */
+	p->flush(p);
+	ret = hvm_ring_stop_vm(p->ring, code);
+	if (ret && ret != -EPIPE)
+		fprintf(stderr, "hvm-helper: stopping the VM failed: %s\n",
+			strerror(-ret));
 }
 
-static uint8_t uart_msr(const struct uart *u)
+static void add_device(struct helper *h, const struct device *dev)
 {
-	/* Loopback wires DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD. */
-	if (u->mcr & UART_MCR_LOOP)
-		return ((u->mcr & 0x01) << 5) | ((u->mcr & 0x02) << 3) |
-		       ((u->mcr & 0x04) << 4) | ((u->mcr & 0x08) << 4);
-	return UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
+	if (h->nr_devices < MAX_DEVICES)
+		h->devices[h->nr_devices++] = *dev;
 }
 
-static uint8_t uart_read(struct helper *h, unsigned int reg)
+/*
+ * The platform of a Linux guest (acpi.c describes it) plus the debug-exit
+ * port of the test guests.
+ */
+static int create_devices(struct helper *h)
 {
-	struct uart *u = &h->com1;
-	bool dlab = u->lcr & UART_LCR_DLAB;
-	uint8_t value;
+	struct device dev, dev2;
+	struct ioapic *io;
 
-	switch (reg) {
-	case UART_RBR_THR_DLL:
-		if (dlab)
-			return u->dll;
-		value = u->rx_full ? u->rx : 0;
-		u->rx_full = false;
-		return value;
-	case UART_IER_DLM:
-		return dlab ? u->dlm : u->ier;
-	case UART_IIR_FCR:
-		/* Interrupts are not modelled: none is ever pending. */
-		return UART_IIR_NO_INT |
-		       ((u->fcr & UART_FCR_FIFO_ENABLE) ? UART_IIR_FIFOS : 0);
-	case UART_LCR:
-		return u->lcr;
-	case UART_MCR:
-		return u->mcr;
-	case UART_LSR:
-		/* Output is instant, so the transmitter is always empty. */
-		return UART_LSR_THRE | UART_LSR_TEMT |
-		       (u->rx_full ? UART_LSR_DR : 0);
-	case UART_MSR:
-		return uart_msr(u);
-	default:
-		return u->scr;
-	}
+	h->plat.ring = &h->ring;
+	h->plat.emit = plat_emit;
+	h->plat.flush = plat_flush;
+	h->plat.verbose = h->verbose;
+	io = ioapic_create(&h->plat, &dev);
+	if (!io)
+		return -ENOMEM;
+	add_device(h, &dev);
+	h->com1 = uart_create(&h->plat, io, LINUX_COM1_IRQ, &dev);
+	if (!h->com1)
+		return -ENOMEM;
+	add_device(h, &dev);
+	debug_exit_create(&h->plat, &dev);
+	add_device(h, &dev);
+	rtc_create(&dev);
+	add_device(h, &dev);
+	pit_create(&dev, &dev2);
+	add_device(h, &dev);
+	add_device(h, &dev2);
+	i8042_create(&h->plat, &dev);
+	add_device(h, &dev);
+	acpi_pm_create(&h->plat, &dev, &dev2);
+	add_device(h, &dev);
+	add_device(h, &dev2);
+	port80_create(&dev);
+	add_device(h, &dev);
+	return 0;
 }
 
 static uint64_t size_mask(unsigned int size)
@@ -194,44 +157,27 @@ static const char *space_name(unsigned int space)
 	return space == HVM_IO_PIO ? "port" : "mmio";
 }
 
-/*
- * One device access.  Wide accesses to the UART touch consecutive
- * registers, one byte each, as the bus would.  Returns 0 or -errno.
- */
+/* One device access.  Returns 0 or -errno. */
 static int device_access(struct helper *h, unsigned int space, uint64_t addr,
 			 unsigned int size, bool is_write, uint64_t *data)
 {
+	const struct device *dev;
 	unsigned int i;
-	int ret;
 
-	if (space == HVM_IO_PIO && in_range(addr, size, COM1_BASE, COM1_PORTS)) {
-		uint64_t value = 0;
-
-		for (i = 0; i < size; i++) {
-			unsigned int reg = addr - COM1_BASE + i;
-
-			if (is_write)
-				uart_write(h, reg, *data >> (8 * i));
-			else
-				value |= (uint64_t)uart_read(h, reg) << (8 * i);
-		}
-		if (!is_write)
-			*data = value;
-		return 0;
-	}
-
-	if (space == HVM_IO_PIO &&
-	    in_range(addr, size, DEBUG_EXIT_PORT, DEBUG_EXIT_PORTS)) {
-		if (!is_write) {
-			*data = size_mask(size);
-			return 0;
-		}
-		/* Whatever the guest printed so far goes out first. */
-		flush_output(h);
-		ret = hvm_ring_stop_vm(&h->ring, *data & size_mask(size));
-		if (ret && ret != -EPIPE)
-			fprintf(stderr, "hvm-helper: stopping the VM failed: %s\n",
-				strerror(-ret));
+	if (space == HVM_IO_PIO && addr < 0x10000)
+		h->port_accesses[addr]++;
+	else if (space == HVM_IO_MMIO)
+		h->mmio_accesses++;
+	for (i = 0; i < h->nr_devices; i++) {
+		dev = &h->devices[i];
+		if (dev->space != space || !in_range(addr, size, dev->base, dev->len))
+			continue;
+		if (is_write)
+			dev->write(dev->opaque, addr - dev->base, size,
+				   *data & size_mask(size));
+		else
+			*data = dev->read(dev->opaque, addr - dev->base, size) &
+				size_mask(size);
 		return 0;
 	}
 
@@ -260,7 +206,9 @@ static void serve_posted(void *opaque, const struct hvm_posted_entry *entry)
 	if (entry->size != 1 && entry->size != 2 && entry->size != 4 &&
 	    entry->size != 8)
 		return;
+	pthread_mutex_lock(&h->lock);
 	device_access(h, entry->space, entry->addr, entry->size, true, &data);
+	pthread_mutex_unlock(&h->lock);
 }
 
 static int serve_sync(void *opaque, struct hvm_ring_slot *slot)
@@ -272,24 +220,113 @@ static int serve_sync(void *opaque, struct hvm_ring_slot *slot)
 
 	if (size != 1 && size != 2 && size != 4 && size != 8)
 		return -EINVAL;
+	pthread_mutex_lock(&h->lock);
 	ret = device_access(h, slot->space, slot->addr, size, slot->is_write,
 			    &data);
+	pthread_mutex_unlock(&h->lock);
 	if (!ret && !slot->is_write)
 		slot->data = data & size_mask(size);
 	return ret;
+}
+
+/*
+ * Console input (--console-input): bytes from stdin go to COM1's
+ * receiver.  Ctrl-A x stops the VM (hvm-run then ends), Ctrl-A Ctrl-A
+ * sends one Ctrl-A, as in QEMU.  A full FIFO waits for the guest.
+ */
+static void *console_input(void *arg)
+{
+	struct helper *h = arg;
+	struct timespec wait = { 0, 10 * 1000 * 1000 };
+	bool escape = false;
+	unsigned char c;
+	ssize_t n;
+
+	for (;;) {
+		n = read(STDIN_FILENO, &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return NULL;
+		if (escape) {
+			escape = false;
+			if (c == 'x' || c == 'X') {
+				pthread_mutex_lock(&h->lock);
+				platform_stop(&h->plat, HVM_STOP_QUIT);
+				pthread_mutex_unlock(&h->lock);
+				return NULL;
+			}
+			if (c != CTRL_A)
+				continue;
+		} else if (c == CTRL_A) {
+			escape = true;
+			continue;
+		}
+		for (;;) {
+			bool taken;
+
+			pthread_mutex_lock(&h->lock);
+			taken = uart_receive(h->com1, c);
+			pthread_mutex_unlock(&h->lock);
+			if (taken)
+				break;
+			nanosleep(&wait, NULL);
+		}
+	}
+}
+
+/* --stats: the ports the guest used most, on stderr at the end. */
+static void print_port_stats(const struct helper *h)
+{
+	static const unsigned int top = 12;
+	unsigned int best[12], n = 0, i, j, port;
+	uint64_t total = 0;
+
+	for (port = 0; port < 0x10000; port++) {
+		uint64_t count = h->port_accesses[port];
+
+		total += count;
+		if (!count)
+			continue;
+		for (i = 0; i < n && h->port_accesses[best[i]] >= count; i++)
+			;
+		if (i == top)
+			continue;
+		if (n < top)
+			n++;
+		for (j = n - 1; j > i; j--)
+			best[j] = best[j - 1];
+		best[i] = port;
+	}
+	fprintf(stderr, "hvm-helper: device accesses: %" PRIu64 " port, %" PRIu64 " mmio; busiest ports:",
+		total, h->mmio_accesses);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, " %#x:%" PRIu64, best[i],
+			h->port_accesses[best[i]]);
+	fputc('\n', stderr);
 }
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: hvm-helper --ring-fd N [--mem-fd N --mem-map GPA,SIZE,OFFSET...]\n"
-		"                  [--dma-test PORT] [--ready-fd N] [--poll-ns N] [--verbose]\n"
+		"                  [--dma-test PORT] [--ready-fd N] [--poll-ns N]\n"
+		"                  [--console-input] [--stats] [--verbose]\n"
 		"\n"
 		"Device model for one hvm VM, normally started by hvm-run.  It\n"
 		"serves the VM's I/O ring (an fd inherited from the parent):\n"
-		"  COM1 (ports 0x3f8-0x3ff)  16550 UART; output goes to stdout\n"
+		"  COM1 (ports 0x3f8-0x3ff)  16550 UART on I/O APIC pin 4; output\n"
+		"                            goes to stdout\n"
 		"  port 0xf4 (4 bytes)       debug exit: writing V stops the VM\n"
 		"                            with code V (hvm-run exits with V)\n"
+		"  0xfec00000 (MMIO)         I/O APIC: pins become MSIs\n"
+		"  ports 0x70-0x71           CMOS RTC (host UTC time)\n"
+		"  ports 0x40-0x43, 0x61     PIT (no interrupt), channel 2 gate\n"
+		"  ports 0x60, 0x64          i8042: reads all-ones; 0xfe resets\n"
+		"  ports 0x600-0x601, 0xcf9  ACPI sleep control/status, reset\n"
+		"                            (stop codes 0x100 power off, 0x101\n"
+		"                            reset, 0x102 Ctrl-A x)\n"
+		"  port 0x80                 ignored (I/O delay)\n"
 		"  --dma-test PORT           DMA test device (%u ports): the guest\n"
 		"                            gives a buffer's address and length,\n"
 		"                            the helper adds 1 to each byte\n"
@@ -306,6 +343,9 @@ static void usage(FILE *out)
 		"                 the ring is set up\n"
 		"  --poll-ns N    spin at most N ns for the next request before\n"
 		"                 sleeping (adaptive; default 50000, 0: never)\n"
+		"  --console-input  stdin feeds COM1's receiver; Ctrl-A x stops\n"
+		"                 the VM (code 0x102)\n"
+		"  --stats        print the busiest ports on stderr at the end\n"
 		"  --verbose      log accesses to unhandled devices on stderr\n"
 		"  --help         this text\n"
 		"  --version      print the version of hvm-helper\n"
@@ -336,6 +376,8 @@ int main(int argc, char **argv)
 		{ "dma-test", required_argument, NULL, 'd' },
 		{ "poll-ns", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "console-input", no_argument, NULL, 'i' },
+		{ "stats", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -343,6 +385,8 @@ int main(int argc, char **argv)
 	static struct helper h;
 	int ring_fd = -1, ready_fd = -1, mem_fd = -1, poll_ns = -1, opt, ret;
 	uint64_t gpa, size, offset, port;
+	bool console_in = false;
+	pthread_t input_thread;
 	char *end;
 
 	hvm_guest_ram_init(&h.ram);
@@ -415,6 +459,12 @@ int main(int argc, char **argv)
 		case 'v':
 			h.verbose = true;
 			break;
+		case 'i':
+			console_in = true;
+			break;
+		case 's':
+			h.stats = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -447,6 +497,13 @@ int main(int argc, char **argv)
 	}
 	if (poll_ns >= 0)
 		h.ring.poll_max_ns = (uint64_t)poll_ns;
+	pthread_mutex_init(&h.lock, NULL);
+	ret = create_devices(&h);
+	if (ret) {
+		fprintf(stderr, "hvm-helper: cannot create the devices: %s\n",
+			strerror(-ret));
+		return 1;
+	}
 	/* THR writes do not need an answer: let the vCPU run on. */
 	ret = hvm_ring_add_posted(&h.ring, HVM_IO_PIO, COM1_BASE, 1);
 	if (ret) {
@@ -454,6 +511,16 @@ int main(int argc, char **argv)
 			strerror(-ret));
 		return 1;
 	}
+	/* Port 0x80 is only ever written to waste time: never wait for it. */
+	ret = hvm_ring_add_posted(&h.ring, HVM_IO_PIO, 0x80, 1);
+	if (ret) {
+		fprintf(stderr, "hvm-helper: cannot post port 0x80: %s\n",
+			strerror(-ret));
+		return 1;
+	}
+	if (console_in &&
+	    pthread_create(&input_thread, NULL, console_input, &h) == 0)
+		pthread_detach(input_thread);
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "", 1) != 1) {
 			fprintf(stderr, "hvm-helper: cannot signal readiness on fd %d: %s\n",
@@ -465,7 +532,9 @@ int main(int argc, char **argv)
 
 	for (;;) {
 		ret = hvm_ring_serve(&h.ring, -1, serve_posted, serve_sync, &h);
+		pthread_mutex_lock(&h.lock);
 		flush_output(&h);
+		pthread_mutex_unlock(&h.lock);
 		if (ret == 0 || ret == -EINTR)
 			continue;
 		if (ret == -EPIPE)
@@ -475,6 +544,8 @@ int main(int argc, char **argv)
 		hvm_ring_unmap(&h.ring);
 		return 1;
 	}
+	if (h.stats)
+		print_port_stats(&h);
 	hvm_ring_unmap(&h.ring);
 	hvm_guest_ram_unmap(&h.ram);
 	return 0;

@@ -24,10 +24,14 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "devices/devices.h"
+#include "hvm_stats.h"
 #include "libhvm.h"
+#include "linux_boot.h"
 
 #define KIB			1024ULL
 #define MIB			(1024 * KIB)
@@ -47,6 +51,14 @@
 /* Exit statuses of our own; a guest's debug-exit code is passed through. */
 #define STATUS_SETUP_ERROR	1
 #define STATUS_GUEST_ERROR	2
+/* Linux guests (--kernel): */
+#define STATUS_REBOOT		3	/* the guest reset the machine */
+#define STATUS_QUIT		4	/* Ctrl-A x on the console */
+#define STATUS_HALTED		5	/* every vCPU halted, interrupts off */
+
+#define DEFAULT_LINUX_MEM	(256 * MIB)
+/* What keeps a Linux guest's exits low (linux-guest notes, testing.rst). */
+#define LINUX_CMDLINE_BASE	"console=ttyS0 quiet tsc=reliable 8250.nr_uarts=1 io_delay=none no_timer_check pci=off panic=-1"
 
 enum cpu_mode { MODE_DEFAULT, MODE_REAL, MODE_PROT32, MODE_LONG64 };
 
@@ -69,6 +81,14 @@ struct options {
 	unsigned int nr_vcpus;
 	bool hugetlb;
 	bool verbose;
+	bool mem_given;
+	/* Linux guests */
+	const char *kernel_path;
+	const char *initrd_path;
+	const char *cmdline;
+	const char *append;
+	bool reboot;
+	bool stats;
 };
 
 /* One piece of the guest image: file bytes plus zero fill up to memsz. */
@@ -117,6 +137,8 @@ static struct {
 	unsigned int nr_halted;
 	unsigned int nr_vcpus;
 	bool verbose;
+	bool linux_guest;
+	bool irqchip;
 } run_state = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.cond = PTHREAD_COND_INITIALIZER,
@@ -139,6 +161,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 "Usage: hvm-run [options] GUEST\n"
+"       hvm-run [options] --kernel FILE [--initrd FILE] [--cmdline STR]\n"
 "\n"
 "Run GUEST under hvm.  GUEST is an ELF file (ELF64 or ELF32: PT_LOAD\n"
 "segments go to their physical addresses, execution starts at the entry\n"
@@ -161,7 +184,25 @@ static void usage(FILE *out)
 "                   mode, 0x100000 otherwise)\n"
 "  --entry ADDR     start address (default: ELF entry point, or --load)\n"
 "  --vcpus N        number of vCPUs, 1-%u (default 1).  Every vCPU starts\n"
-"                   at the entry with rdi = its number (0, 1, ...)\n"
+"                   at the entry with rdi = its number (0, 1, ...);\n"
+"                   a Linux guest starts its other vCPUs by INIT/SIPI\n"
+"  --cpus N         the same as --vcpus\n"
+"\n"
+"Linux guests (instead of GUEST):\n"
+"  --kernel FILE    boot FILE, a bzImage or an uncompressed vmlinux, through\n"
+"                   the x86 64-bit boot protocol with ACPI tables (MADT with\n"
+"                   every vCPU) and the helper's PC devices (default --mem\n"
+"                   256M; more than one vCPU needs the in-kernel APIC)\n"
+"  --initrd FILE    initramfs for the kernel\n"
+"  --cmdline STR    the kernel command line instead of the default:\n"
+"                   " LINUX_CMDLINE_BASE "\n"
+"                   plus tsc_early_khz=<the guest TSC's kHz>\n"
+"  --append STR     add STR to the command line\n"
+"  --reboot         a guest reboot restarts the guest instead of ending\n"
+"  --stats          at the end print the VM's exits by kind and the ports\n"
+"                   the guest used most (on stderr)\n"
+"  When standard input is a terminal it is the guest's console input, in\n"
+"  raw mode; Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
 "  --helper PATH    device helper to run (default: hvm-helper in the\n"
 "                   directory of hvm-run)\n"
 "  --verbose        report unhandled exits and device accesses\n"
@@ -179,11 +220,15 @@ static void usage(FILE *out)
 "\n"
 "Exit status:\n"
 "  V   the guest wrote V to port 0xf4 (low 8 bits)\n"
-"  0   every vCPU executed HLT (there are no interrupts to wake it)\n"
+"  0   every vCPU executed HLT (there are no interrupts to wake it);\n"
+"      a Linux guest powered off (ACPI S5)\n"
 "  1   bad arguments or set-up failure (hvm-run prints why)\n"
 "  2   the guest failed: triple fault, VM entry refused, an exit hvm\n"
 "      does not handle, an undecodable MMIO instruction, or the device\n"
-"      helper died (hvm-run prints one line with the details)\n",
+"      helper died (hvm-run prints one line with the details)\n"
+"  3   a Linux guest reset the machine (reboot, without --reboot)\n"
+"  4   Ctrl-A x on the console\n"
+"  5   every vCPU of a Linux guest halted with interrupts off\n",
 		HVM_MAX_VCPUS);
 }
 
@@ -249,6 +294,13 @@ static void parse_options(int argc, char **argv, struct options *opts)
 		{ "load", required_argument, NULL, 'l' },
 		{ "entry", required_argument, NULL, 'e' },
 		{ "vcpus", required_argument, NULL, 'c' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "cmdline", required_argument, NULL, 'C' },
+		{ "append", required_argument, NULL, 'A' },
+		{ "reboot", no_argument, NULL, 'r' },
+		{ "stats", no_argument, NULL, 'S' },
 		{ "helper", required_argument, NULL, 'H' },
 		{ "hugetlb", no_argument, NULL, 'g' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -272,6 +324,25 @@ static void parse_options(int argc, char **argv, struct options *opts)
 			if (!parse_size(optarg, &opts->mem_size))
 				die("invalid memory size '%s' (a positive multiple of 4K, with an optional K, M or G suffix)",
 				    optarg);
+			opts->mem_given = true;
+			break;
+		case 'k':
+			opts->kernel_path = optarg;
+			break;
+		case 'i':
+			opts->initrd_path = optarg;
+			break;
+		case 'C':
+			opts->cmdline = optarg;
+			break;
+		case 'A':
+			opts->append = optarg;
+			break;
+		case 'r':
+			opts->reboot = true;
+			break;
+		case 'S':
+			opts->stats = true;
 			break;
 		case 'M':
 			if (!strcmp(optarg, "real"))
@@ -328,6 +399,21 @@ static void parse_options(int argc, char **argv, struct options *opts)
 	if (opts->hugetlb && opts->mem_size % HVM_HUGE_PAGE_SIZE)
 		die("--hugetlb needs --mem in whole 2 MiB pages, not %" PRIu64 " bytes",
 		    opts->mem_size);
+	if (opts->kernel_path) {
+		if (optind != argc)
+			die("--kernel boots a Linux kernel: no GUEST file too ('%s')",
+			    argv[optind]);
+		if (opts->mode != MODE_DEFAULT || opts->load_given ||
+		    opts->entry_given)
+			die("--mode, --load and --entry are for GUEST files, not --kernel");
+		if (!opts->mem_given)
+			opts->mem_size = DEFAULT_LINUX_MEM;
+		if (opts->hugetlb && opts->mem_size % HVM_HUGE_PAGE_SIZE)
+			die("--hugetlb needs --mem in whole 2 MiB pages");
+		return;
+	}
+	if (opts->initrd_path || opts->cmdline || opts->append || opts->reboot)
+		die("--initrd, --cmdline, --append and --reboot need --kernel");
 	if (optind == argc)
 		die("no guest file given (see --help)");
 	if (optind + 1 != argc)
@@ -593,16 +679,24 @@ static void describe_status(int status, char *buf, size_t len)
  * failure to get there is fatal, with the reason.
  */
 static pid_t start_helper(const char *path, int ring_fd, int mem_fd,
-			  uint64_t mem_size, bool verbose)
+			  uint64_t mem_size, bool verbose, bool console_input,
+			  bool stats)
 {
 	char ring_arg[16], mem_fd_arg[16], map_arg[48], how[64];
-	char *argv[] = {
+	char *argv[10] = {
 		(char *)path, "--ring-fd", ring_arg, "--mem-fd", mem_fd_arg,
-		"--mem-map", map_arg, verbose ? "--verbose" : NULL, NULL,
+		"--mem-map", map_arg,
 	};
+	unsigned int argc = 7;
 	const int keep[] = { ring_fd, mem_fd };
 	int ret, status;
 
+	if (verbose)
+		argv[argc++] = "--verbose";
+	if (console_input)
+		argv[argc++] = "--console-input";
+	if (stats)
+		argv[argc++] = "--stats";
 	snprintf(ring_arg, sizeof(ring_arg), "%d", ring_fd);
 	snprintf(mem_fd_arg, sizeof(mem_fd_arg), "%d", mem_fd);
 	snprintf(map_arg, sizeof(map_arg), "0,%#" PRIx64 ",0", mem_size);
@@ -682,9 +776,29 @@ static bool handle_exit(struct vcpu_thread *t)
 
 	switch (run->exit_reason) {
 	case HVM_EXIT_STOPPED:
-		finish((int)(run->stop.code & 0xff), NULL);
+		switch (run->stop.code) {
+		case HVM_STOP_POWEROFF:
+			finish(0, NULL);
+			break;
+		case HVM_STOP_RESET:
+			finish(STATUS_REBOOT, NULL);
+			break;
+		case HVM_STOP_QUIT:
+			finish(STATUS_QUIT, NULL);
+			break;
+		default:
+			finish((int)(run->stop.code & 0xff), NULL);
+			break;
+		}
 		return false;
 	case HVM_EXIT_HLT:
+		/*
+		 * Without the in-kernel APIC nothing would wake a halted
+		 * Linux vCPU: run it on (a busy idle loop).  With it, HLT
+		 * only comes here with interrupts off: halted for good.
+		 */
+		if (run_state.linux_guest && !run_state.irqchip)
+			return true;
 		if (run_state.verbose)
 			fprintf(stderr, "hvm-run: vCPU %u halted at rip %#llx\n",
 				id, (unsigned long long)run->regs.rip);
@@ -692,7 +806,9 @@ static bool handle_exit(struct vcpu_thread *t)
 		all_halted = ++run_state.nr_halted == run_state.nr_vcpus;
 		pthread_mutex_unlock(&run_state.lock);
 		if (all_halted)
-			finish(0, NULL);
+			finish(run_state.linux_guest ? STATUS_HALTED : 0,
+			       run_state.linux_guest ?
+			       "every vCPU halted with interrupts off" : NULL);
 		return false;
 	case HVM_EXIT_INTR:
 	case HVM_EXIT_NONE:
@@ -849,32 +965,177 @@ static void setup_vcpu(struct hvm_vm_handle *vm, struct vcpu_thread *t,
 		die("vCPU %u: HVM_SET_REGS: %s", id, strerror(errno));
 }
 
-int main(int argc, char **argv)
+/* ---- the console terminal ------------------------------------------------ */
+
+static struct termios saved_termios;
+static volatile sig_atomic_t termios_saved;
+
+static void restore_terminal(void)
+{
+	if (termios_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+}
+
+static void fatal_signal(int sig)
+{
+	restore_terminal();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/*
+ * A Linux guest's console is interactive on a terminal: raw input (no
+ * echo, no line editing, no signals: Ctrl-C goes to the guest), output
+ * processing left as it is.  The terminal is restored on every way out:
+ * return, exit() (die()), and the signals that end a process.
+ */
+static bool console_raw_mode(void)
+{
+	static const int sigs[] = { SIGTERM, SIGHUP, SIGQUIT, SIGINT,
+				    SIGABRT, SIGSEGV, SIGBUS, SIGPIPE };
+	struct termios raw;
+	unsigned int i;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios))
+		return false;
+	termios_saved = 1;
+	atexit(restore_terminal);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], fatal_signal);
+	raw = saved_termios;
+	raw.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR |
+			 ICRNL | IXON);
+	raw.c_lflag &= ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+	raw.c_cflag &= ~(CSIZE | PARENB);
+	raw.c_cflag |= CS8;
+	raw.c_cc[VMIN] = 1;
+	raw.c_cc[VTIME] = 0;
+	tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	return true;
+}
+
+/* ---- Linux guests --------------------------------------------------------- */
+
+static char *linux_cmdline(const struct options *opts,
+			   struct hvm_vm_handle *vm)
+{
+	static char line[LINUX_CMDLINE_MAX];
+	long tsc_khz = hvm_vm_check_extension(vm, HVM_EXT_TSC_KHZ);
+	int n;
+
+	if (opts->cmdline)
+		n = snprintf(line, sizeof(line), "%s", opts->cmdline);
+	else if (tsc_khz > 0)
+		n = snprintf(line, sizeof(line), "%s tsc_early_khz=%ld",
+			     LINUX_CMDLINE_BASE, tsc_khz);
+	else
+		n = snprintf(line, sizeof(line), "%s", LINUX_CMDLINE_BASE);
+	if (n >= 0 && (size_t)n < sizeof(line) && opts->append)
+		n += snprintf(line + n, sizeof(line) - n, " %s", opts->append);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		die("the kernel command line is longer than %d bytes",
+		    LINUX_CMDLINE_MAX - 1);
+	return line;
+}
+
+static void setup_linux(const struct options *opts, struct hvm_vm_handle *vm,
+			struct vcpu_thread *threads, void *ram)
+{
+	struct linux_boot lb = {
+		.kernel_path = opts->kernel_path,
+		.initrd_path = opts->initrd_path,
+		.nr_vcpus = opts->nr_vcpus,
+		.mem_size = opts->mem_size,
+	};
+	char err[512];
+	unsigned int i;
+	int ret;
+
+	if (opts->nr_vcpus > 1 && !run_state.irqchip)
+		die("%u vCPUs need the in-kernel APIC (HVM_EXT_IRQCHIP), which this hvm.ko lacks: use --cpus 1",
+		    opts->nr_vcpus);
+	if (opts->mem_size > LINUX_IOAPIC_GPA)
+		die("a Linux guest's RAM must end below %#llx (--mem)",
+		    (unsigned long long)LINUX_IOAPIC_GPA);
+	lb.cmdline = linux_cmdline(opts, vm);
+	if (linux_boot_load(&lb, ram, err, sizeof(err)))
+		die("%s", err);
+	if (run_state.verbose)
+		fprintf(stderr, "hvm-run: %s at %#llx, entry %#llx, initrd %#llx+%#llx, command line: %s\n",
+			lb.is_bzimage ? "bzImage" : "vmlinux",
+			(unsigned long long)lb.kernel_start,
+			(unsigned long long)lb.entry,
+			(unsigned long long)lb.initrd_start,
+			(unsigned long long)lb.initrd_size, lb.cmdline);
+	for (i = 0; i < opts->nr_vcpus; i++) {
+		ret = hvm_vcpu_create(vm, i, &threads[i].vcpu);
+		if (ret)
+			die("cannot create vCPU %u: %s", i, strerror(-ret));
+		if (i == 0)
+			ret = linux_boot_setup_bsp(&lb, &threads[i].vcpu);
+		else
+			ret = hvm_vcpu_set_mp_state(&threads[i].vcpu,
+						    HVM_MP_STATE_WAIT_SIPI);
+		if (ret)
+			die("cannot set up vCPU %u: %s", i, strerror(-ret));
+	}
+}
+
+/* --stats: the VM's exits by kind, from its stats fd. */
+static void print_vm_stats(int stats_fd, double seconds)
+{
+	static const char *const kinds[] = {
+		"io", "npf", "cpuid", "rdmsr", "wrmsr", "hlt", "other",
+	};
+	struct hvm_stats st;
+	unsigned int i;
+
+	if (stats_fd < 0 || hvm_stats_open(stats_fd, &st))
+		return;
+	if (!hvm_stats_read(&st)) {
+		fprintf(stderr, "hvm-run: %.2f s, %" PRIu64 " exits:", seconds,
+			hvm_stats_value(&st, "exits"));
+		for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+			char name[32];
+
+			snprintf(name, sizeof(name), "exits_%s", kinds[i]);
+			fprintf(stderr, " %s %" PRIu64, kinds[i],
+				hvm_stats_value(&st, name));
+		}
+		fprintf(stderr, "; ring sync %" PRIu64 " posted %" PRIu64 "\n",
+			hvm_stats_value(&st, "ring_sync"),
+			hvm_stats_value(&st, "ring_posted"));
+	}
+	hvm_stats_close(&st);
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One life of the VM, from creation to its end: the exit status. */
+static int run_vm(struct options *opts, struct guest_image *img,
+		  const struct layout *lay, bool console_input)
 {
 	static struct vcpu_thread threads[HVM_MAX_VCPUS];
 	struct hvm_vm_handle vm;
-	struct guest_image img;
-	struct sigaction sa;
-	struct options opts;
-	struct layout lay;
 	unsigned int i;
 	pid_t helper;
-	int ret, ring_fd, mem_fd;
+	int ret, ring_fd, mem_fd, stats_fd = -1;
 	long free_huge;
+	double started = now_seconds();
 	void *ram;
 
-	parse_options(argc, argv, &opts);
-	memset(&img, 0, sizeof(img));
-	load_image(&opts, &img);
-	plan_layout(&opts, &lay);
-	check_fit(&opts, &img, &lay);
-	run_state.nr_vcpus = opts.nr_vcpus;
-	run_state.verbose = opts.verbose;
-	if (!opts.helper_path)
-		opts.helper_path = default_helper_path();
-	if (access(opts.helper_path, X_OK) < 0)
-		die("cannot start the device helper %s: %s", opts.helper_path,
-		    strerror(errno));
+	memset(threads, 0, sizeof(threads));
+	run_state.have_status = false;
+	run_state.status = 0;
+	run_state.message[0] = '\0';
+	run_state.nr_halted = 0;
+	atomic_store(&run_state.done, false);
 
 	ret = hvm_vm_create(&vm);
 	if (ret == -ENOENT) {
@@ -889,50 +1150,58 @@ int main(int argc, char **argv)
 		    HVM_API_VERSION);
 	if (ret)
 		die("cannot create a VM on /dev/hvm: %s", strerror(-ret));
+	run_state.irqchip = hvm_vm_check_extension(&vm, HVM_EXT_IRQCHIP) > 0;
 
-	ret = hvm_vm_add_memfd(&vm, 0, 0, opts.mem_size, 0,
-			       opts.hugetlb ? HVM_MEMFD_HUGETLB : 0, &ram,
+	ret = hvm_vm_add_memfd(&vm, 0, 0, opts->mem_size, 0,
+			       opts->hugetlb ? HVM_MEMFD_HUGETLB : 0, &ram,
 			       &mem_fd);
-	if (ret && opts.hugetlb) {
+	if (ret && opts->hugetlb) {
 		free_huge = hvm_hugetlb_free_pages();
 		if (ret == -ENOMEM && free_huge >= 0)
 			die("--hugetlb: %" PRIu64 " MiB of guest RAM needs %" PRIu64 " free 2 MiB huge pages, the host has %ld (reserve more in /proc/sys/vm/nr_hugepages)",
-			    (uint64_t)(opts.mem_size / MIB),
-			    (uint64_t)(opts.mem_size / HVM_HUGE_PAGE_SIZE),
+			    (uint64_t)(opts->mem_size / MIB),
+			    (uint64_t)(opts->mem_size / HVM_HUGE_PAGE_SIZE),
 			    free_huge);
 		die("--hugetlb: cannot get %" PRIu64 " bytes of 2 MiB huge pages: %s%s",
-		    opts.mem_size, strerror(-ret),
+		    opts->mem_size, strerror(-ret),
 		    free_huge < 0 ? " (the host kernel has no 2 MiB hugetlb pages)" : "");
 	}
 	if (ret)
 		die("cannot add %" PRIu64 " bytes of guest memory: %s",
-		    opts.mem_size, strerror(-ret));
+		    opts->mem_size, strerror(-ret));
 	ret = hvm_vm_set_default_cpuid(&vm);
 	if (ret)
 		die("cannot set the guest CPUID: %s", strerror(-ret));
-	for (i = 0; i < img.nr_segments; i++) {
-		const struct segment *seg = &img.segments[i];
+	if (opts->kernel_path) {
+		setup_linux(opts, &vm, threads, ram);
+	} else {
+		for (i = 0; i < img->nr_segments; i++) {
+			const struct segment *seg = &img->segments[i];
 
-		memcpy((uint8_t *)ram + seg->gpa, seg->data, seg->filesz);
+			memcpy((uint8_t *)ram + seg->gpa, seg->data,
+			       seg->filesz);
+		}
+		for (i = 0; i < opts->nr_vcpus; i++)
+			setup_vcpu(&vm, &threads[i], i, lay, img->entry, ram);
 	}
-	for (i = 0; i < opts.nr_vcpus; i++)
-		setup_vcpu(&vm, &threads[i], i, &lay, img.entry, ram);
+	if (opts->stats) {
+		stats_fd = ioctl(vm.vm_fd, HVM_GET_STATS_FD, 0);
+		if (stats_fd < 0)
+			fprintf(stderr, "hvm-run: no VM statistics: %s\n",
+				strerror(errno));
+	}
 
 	ring_fd = hvm_ring_create(&vm);
 	if (ring_fd < 0)
 		die("cannot create the I/O ring: %s", strerror(-ring_fd));
-	helper = start_helper(opts.helper_path, ring_fd, mem_fd, opts.mem_size,
-			      opts.verbose);
+	helper = start_helper(opts->helper_path, ring_fd, mem_fd,
+			      opts->mem_size, opts->verbose, console_input,
+			      opts->stats);
 	/* The helper holds the only ring fd: its death closes the ring. */
 	close(ring_fd);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = wake_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR1, &sa, NULL);
-
 	pthread_mutex_lock(&run_state.lock);
-	for (i = 0; i < opts.nr_vcpus; i++) {
+	for (i = 0; i < opts->nr_vcpus; i++) {
 		ret = pthread_create(&threads[i].thread, NULL, vcpu_main,
 				     &threads[i]);
 		if (ret) {
@@ -949,17 +1218,63 @@ int main(int argc, char **argv)
 		pthread_cond_wait(&run_state.cond, &run_state.lock);
 	pthread_mutex_unlock(&run_state.lock);
 
-	if (stop_vcpu_threads(threads, opts.nr_vcpus)) {
-		for (i = 0; i < opts.nr_vcpus; i++)
+	if (stop_vcpu_threads(threads, opts->nr_vcpus)) {
+		if (opts->stats)
+			print_vm_stats(stats_fd, now_seconds() - started);
+		for (i = 0; i < opts->nr_vcpus; i++)
 			hvm_vcpu_close(&threads[i].vcpu);
 		hvm_vm_close(&vm);
 		reap_helper(helper);
 	} else {
 		fprintf(stderr, "hvm-run: a vCPU thread does not leave HVM_RUN\n");
+		if (run_state.message[0])
+			fprintf(stderr, "hvm-run: %s\n", run_state.message);
+		restore_terminal();
+		_exit(run_state.status ? run_state.status : STATUS_GUEST_ERROR);
 	}
 
 	if (run_state.message[0])
 		fprintf(stderr, "hvm-run: %s\n", run_state.message);
-	free(img.file);
 	return run_state.status;
+}
+
+int main(int argc, char **argv)
+{
+	struct guest_image img;
+	struct sigaction sa;
+	struct options opts;
+	struct layout lay;
+	bool console_input = false;
+	int status;
+
+	parse_options(argc, argv, &opts);
+	memset(&img, 0, sizeof(img));
+	memset(&lay, 0, sizeof(lay));
+	if (!opts.kernel_path) {
+		load_image(&opts, &img);
+		plan_layout(&opts, &lay);
+		check_fit(&opts, &img, &lay);
+	}
+	run_state.nr_vcpus = opts.nr_vcpus;
+	run_state.verbose = opts.verbose;
+	run_state.linux_guest = opts.kernel_path != NULL;
+	if (!opts.helper_path)
+		opts.helper_path = default_helper_path();
+	if (access(opts.helper_path, X_OK) < 0)
+		die("cannot start the device helper %s: %s", opts.helper_path,
+		    strerror(errno));
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = wake_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	if (opts.kernel_path)
+		console_input = console_raw_mode();
+
+	do {
+		status = run_vm(&opts, &img, &lay, console_input);
+	} while (opts.reboot && status == STATUS_REBOOT);
+	free(img.file);
+	restore_terminal();
+	return status;
 }
