@@ -25,8 +25,11 @@ struct bench_vm {
 
 static int helper_sync(void *opaque, struct hvm_ring_slot *slot)
 {
+	bool ours = slot->space == HVM_IO_PIO ? slot->addr == BENCH_PORT_IO :
+		    slot->addr == BENCH_MMIO_GPA;
+
 	if (!slot->is_write)
-		slot->data = slot->addr == BENCH_PORT_IO ? BENCH_IO_VALUE : ~0ULL;
+		slot->data = ours ? BENCH_IO_VALUE : ~0ULL;
 	return 0;
 }
 
@@ -73,6 +76,9 @@ static int hvm_ring_phase(struct bench_vm *b, int cpu)
 		return ret;
 	}
 	ret = hvm_ring_add_posted(&b->ring, HVM_IO_PIO, BENCH_PORT_POSTED, 1);
+	if (!ret)
+		ret = hvm_ring_add_posted(&b->ring, HVM_IO_MMIO,
+					  BENCH_MMIO_POSTED_GPA, 4);
 	if (!ret)
 		ret = -pthread_create(&b->helper, NULL, helper_main, b);
 	if (ret) {
@@ -171,6 +177,13 @@ static int hvm_run_once(struct bench_vm *b, struct bench_exit *e)
 		e->port = run->io.addr;
 		e->is_write = run->io.is_write;
 		/* A read completes with this value at the next HVM_RUN. */
+		if (!e->is_write)
+			run->io.data = BENCH_IO_VALUE;
+		break;
+	case HVM_EXIT_MMIO:
+		e->kind = BENCH_EXIT_MMIO;
+		e->addr = run->io.addr;
+		e->is_write = run->io.is_write;
 		if (!e->is_write)
 			run->io.data = BENCH_IO_VALUE;
 		break;

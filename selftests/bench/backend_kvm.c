@@ -33,17 +33,22 @@ struct bench_vm {
 
 /*
  * The ring phases' counterpart of hvm's posted writes: KVM queues OUTs to
- * BENCH_PORT_POSTED in its coalesced ring (KVM_CAP_COALESCED_PIO) instead
- * of exiting, and the VMM consumes them at its next exit, before it
- * answers anything, as a device model must to keep the order of accesses.
+ * BENCH_PORT_POSTED and stores to BENCH_MMIO_POSTED_GPA in its coalesced
+ * ring (KVM_CAP_COALESCED_PIO, KVM_CAP_COALESCED_MMIO) instead of exiting,
+ * and the VMM consumes them at its next exit, before it answers anything,
+ * as a device model must to keep the order of accesses.
  * There is no helper thread: cpu is ignored.
  */
 static int kvm_coalesce_posted(struct bench_vm *b, int cpu)
 {
-	struct kvm_coalesced_mmio_zone zone = {
+	struct kvm_coalesced_mmio_zone pio = {
 		.addr = BENCH_PORT_POSTED,
 		.size = 1,
 		.pio = 1,
+	};
+	struct kvm_coalesced_mmio_zone mmio = {
+		.addr = BENCH_MMIO_POSTED_GPA,
+		.size = 4,
 	};
 	long page = sysconf(_SC_PAGESIZE);
 	int offset;
@@ -56,7 +61,8 @@ static int kvm_coalesce_posted(struct bench_vm *b, int cpu)
 	offset = ioctl(b->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
 	if (offset <= 0 || (size_t)(offset + 1) * page > b->run_size)
 		return -EOPNOTSUPP;
-	if (ioctl(b->vm_fd, KVM_REGISTER_COALESCED_MMIO, &zone))
+	if (ioctl(b->vm_fd, KVM_REGISTER_COALESCED_MMIO, &pio) ||
+	    ioctl(b->vm_fd, KVM_REGISTER_COALESCED_MMIO, &mmio))
 		return -errno;
 	b->coalesced = (void *)((uint8_t *)b->run + offset * page);
 	b->coalesced_max = (page - sizeof(*b->coalesced)) /
@@ -76,8 +82,12 @@ static int kvm_drain_coalesced(struct bench_vm *b)
 	while (first != __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE)) {
 		struct kvm_coalesced_mmio *e = &ring->coalesced_mmio[first];
 
-		if (first >= b->coalesced_max || !e->pio ||
-		    e->phys_addr != BENCH_PORT_POSTED || e->len != 1)
+		bool ours = e->pio ? e->phys_addr == BENCH_PORT_POSTED &&
+				     e->len == 1 :
+				     e->phys_addr == BENCH_MMIO_POSTED_GPA &&
+				     e->len == 4;
+
+		if (first >= b->coalesced_max || !ours)
 			return -EPROTO;
 		b->coalesced_writes++;
 		first = (first + 1) % b->coalesced_max;
@@ -274,6 +284,15 @@ static int kvm_run_once(struct bench_vm *b, struct bench_exit *e)
 			data = (uint8_t *)run + run->io.data_offset;
 			memset(data, 0, (size_t)run->io.size * run->io.count);
 			data[0] = BENCH_IO_VALUE;
+		}
+		break;
+	case KVM_EXIT_MMIO:
+		e->kind = BENCH_EXIT_MMIO;
+		e->addr = run->mmio.phys_addr;
+		e->is_write = run->mmio.is_write;
+		if (!e->is_write) {
+			memset(run->mmio.data, 0, sizeof(run->mmio.data));
+			run->mmio.data[0] = BENCH_IO_VALUE;
 		}
 		break;
 	case KVM_EXIT_HLT:

@@ -2,8 +2,9 @@
 /*
  * hvm-bench: the same guest on hvm (through libhvm) and on KVM (raw
  * ioctls), one backend at a time.  A backend runs one VM with one vCPU
- * and two memory slots the caller owns; it answers every port read with
- * BENCH_IO_VALUE, so both hypervisors serve the guest the same device.
+ * and two memory slots the caller owns; it answers every port and MMIO
+ * read with BENCH_IO_VALUE, so both hypervisors serve the guest the same
+ * device.
  */
 #ifndef HVM_BENCH_H
 #define HVM_BENCH_H
@@ -14,6 +15,7 @@
 
 enum bench_exit_kind {
 	BENCH_EXIT_PIO,		/* port access, served by the VMM */
+	BENCH_EXIT_MMIO,	/* MMIO access at addr, served by the VMM */
 	BENCH_EXIT_HLT,
 	BENCH_EXIT_OTHER,	/* anything else: the run is broken */
 };
@@ -21,6 +23,7 @@ enum bench_exit_kind {
 struct bench_exit {
 	enum bench_exit_kind kind;
 	uint16_t port;
+	uint64_t addr;		/* BENCH_EXIT_MMIO */
 	bool is_write;
 	char desc[160];		/* for BENCH_EXIT_OTHER and errors */
 };
@@ -49,8 +52,9 @@ struct bench_backend {
 	 * now on, BENCH_PORT_POSTED writes posted (hvm's ring), and move
 	 * that thread to another CPU when called again.  KVM has no helper
 	 * thread: its port reads exit to us as before, and its writes to
-	 * BENCH_PORT_POSTED are coalesced (KVM_CAP_COALESCED_PIO), consumed
-	 * at the next exit.  0 or -errno.
+	 * BENCH_PORT_POSTED and BENCH_MMIO_POSTED_GPA are coalesced
+	 * (KVM_CAP_COALESCED_PIO, _MMIO), consumed at the next exit.
+	 * 0 or -errno.
 	 */
 	int (*ring)(struct bench_vm *vm, int cpu);
 	void (*destroy)(struct bench_vm *vm);

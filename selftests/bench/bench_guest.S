@@ -15,10 +15,13 @@
  *   pio in   IN from BENCH_PORT_IO: the same, answered by the VMM; a wrong
  *            value makes the guest run UD2, which with no IDT ends in a
  *            shutdown exit instead of the HLT
+ *   mmio out 32-bit store to BENCH_MMIO_GPA: an exit to the VMM each
+ *   mmio in  32-bit load from it, answered by the VMM and checked
  *
- * then the ring phases (bench_layout.h), each ended by a HLT: IN twice
- * (helper on this CPU, on the other), posted OUT twice, each OUT loop
- * closed by one checked IN; then the last HLT.  ESI, EDI and ECX are the
+ * Seven phases in all.  Then the ring phases (bench_layout.h), each ended
+ * by a HLT: IN twice (helper on this CPU, on the other), posted OUT twice,
+ * posted MMIO stores twice, each store loop closed by one checked IN; then
+ * the last HLT.  ESI, EDI and ECX are the
  * only state kept across exits.
  */
 #include "guest_macros.h"
@@ -74,6 +77,27 @@ GUEST_START
 	jnz	1b
 2:	out	%al, $BENCH_PORT_DONE
 
+	/* mmio out */
+	mov	%edi, %esi
+	test	%esi, %esi
+	jz	2f
+1:	mov	%eax, BENCH_MMIO_GPA
+	dec	%esi
+	jnz	1b
+2:	out	%al, $BENCH_PORT_DONE
+
+	/* mmio in: the VMM answers BENCH_IO_VALUE */
+	mov	%edi, %esi
+	test	%esi, %esi
+	jz	2f
+1:	xor	%eax, %eax
+	mov	BENCH_MMIO_GPA, %eax
+	cmp	$BENCH_IO_VALUE, %eax
+	jne	3f
+	dec	%esi
+	jnz	1b
+2:	out	%al, $BENCH_PORT_DONE
+
 	/* ring in, two placements */
 	mov	$2, %ecx
 4:	mov	%edi, %esi
@@ -95,6 +119,22 @@ GUEST_START
 	test	%esi, %esi
 	jz	2f
 1:	out	%al, $BENCH_PORT_POSTED
+	dec	%esi
+	jnz	1b
+	xor	%eax, %eax
+	in	$BENCH_PORT_IO, %al
+	cmp	$BENCH_IO_VALUE, %eax
+	jne	3f
+2:	hlt
+	dec	%ecx
+	jnz	4b
+
+	/* posted mmio stores, two placements; the IN waits for them */
+	mov	$2, %ecx
+4:	mov	%edi, %esi
+	test	%esi, %esi
+	jz	2f
+1:	mov	%eax, BENCH_MMIO_POSTED_GPA
 	dec	%esi
 	jnz	1b
 	xor	%eax, %eax

@@ -23,7 +23,15 @@
 /* Writes that hvm posts on its ring (the ring phases). */
 #define BENCH_PORT_POSTED	0xe8
 
-/* The value BENCH_PORT_IO reads return (the guest checks it). */
+/*
+ * MMIO, outside every slot: BENCH_MMIO_GPA's accesses exit to the VMM
+ * like BENCH_PORT_IO's, BENCH_MMIO_POSTED_GPA's writes are posted (hvm) or
+ * coalesced (KVM) in the ring phases.  32-bit accesses.
+ */
+#define BENCH_MMIO_GPA		GUEST_U64(0xd0000000)
+#define BENCH_MMIO_POSTED_GPA	GUEST_U64(0xd0001000)
+
+/* The value BENCH_PORT_IO and BENCH_MMIO_GPA reads return (checked). */
 #define BENCH_IO_VALUE		0x5a
 
 /*
@@ -39,15 +47,18 @@
 #define BENCH_PHASE_CPUID	2
 #define BENCH_PHASE_PIO_OUT	3
 #define BENCH_PHASE_PIO_IN	4
-#define BENCH_NR_PHASES		5
+#define BENCH_PHASE_MMIO_OUT	5
+#define BENCH_PHASE_MMIO_IN	6
+#define BENCH_NR_PHASES		7
 
 /*
  * The ring phases that follow, each ended by a HLT (with hvm's ring every
  * port access goes to the helper, so a DONE would not reach the host):
  * IN with the helper on the vCPU's CPU, IN with it on the other CPU, then
  * posted OUTs (each batch closed by one IN, which the ring serves only
- * after every write before it) in the same two placements.
+ * after every write before it) in the same two placements, then posted
+ * MMIO writes the same way.
  */
-#define BENCH_RING_PHASES	4
+#define BENCH_RING_PHASES	6
 
 #endif /* HVM_BENCH_LAYOUT_H */

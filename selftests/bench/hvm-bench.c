@@ -36,6 +36,8 @@
  *   exit_pio_out      us per OUT to a port the VMM process serves
  *   exit_pio_in       us per IN from such a port (the VMM's value is
  *                     checked by the guest)
+ *   exit_mmio_out     us per 32-bit MMIO store the VMM process serves
+ *   exit_mmio_in      us per 32-bit MMIO load from it (checked)
  *   ring_in_same      us per IN answered by a helper thread through hvm's
  *                     ring, the thread on the vCPU's CPU; KVM: the same IN
  *                     exiting to the VMM (what a device model costs there)
@@ -46,6 +48,9 @@
  *                     every write was consumed); KVM: the OUT queued in
  *                     its coalesced PIO ring, consumed at the next exit
  *   posted_other      the same, the helper on the other CPU
+ *   posted_mmio_same  us per MMIO store hvm posts, helper on the vCPU's
+ *                     CPU; KVM: its coalesced MMIO ring
+ *   posted_mmio_other the same, the helper on the other CPU
  *   lifecycle         us per VM lifetime: create the VM, its slots and
  *                     vCPU, run to the first exit, close (--lifecycles)
  *   vmsN_kmem         kB per VM of the kmem_per_vm figure with N VMs (1, 8,
@@ -102,10 +107,14 @@ enum metric {
 	M_EXIT_CPUID,
 	M_EXIT_PIO_OUT,
 	M_EXIT_PIO_IN,
+	M_EXIT_MMIO_OUT,
+	M_EXIT_MMIO_IN,
 	M_RING_IN_SAME,
 	M_RING_IN_OTHER,
 	M_POSTED_SAME,
 	M_POSTED_OTHER,
+	M_POSTED_MMIO_SAME,
+	M_POSTED_MMIO_OTHER,
 	M_LIFECYCLE,
 	M_VMS_KMEM,		/* one row per entry of vm_counts[] */
 	M_VMS_MEMCG = M_VMS_KMEM + 4,
@@ -143,6 +152,10 @@ static const struct {
 		"OUT served by the VMM process" },
 	[M_EXIT_PIO_IN] = { "exit_pio_in", "us",
 		"IN served by the VMM process" },
+	[M_EXIT_MMIO_OUT] = { "exit_mmio_out", "us",
+		"MMIO store served by the VMM process" },
+	[M_EXIT_MMIO_IN] = { "exit_mmio_in", "us",
+		"MMIO load served by the VMM process" },
 	[M_RING_IN_SAME] = { "ring_in_same", "us",
 		"IN: hvm ring, helper on the vCPU's CPU; KVM exit to VMM" },
 	[M_RING_IN_OTHER] = { "ring_in_other", "us",
@@ -151,6 +164,10 @@ static const struct {
 		"OUT: hvm posted, helper on the vCPU's CPU; KVM coalesced PIO" },
 	[M_POSTED_OTHER] = { "posted_other", "us",
 		"OUT: hvm posted, helper on the other CPU; KVM coalesced PIO" },
+	[M_POSTED_MMIO_SAME] = { "posted_mmio_same", "us",
+		"MMIO store: hvm posted, helper on the vCPU's CPU; KVM coalesced MMIO" },
+	[M_POSTED_MMIO_OTHER] = { "posted_mmio_other", "us",
+		"MMIO store: hvm posted, helper on the other CPU; KVM coalesced MMIO" },
 	[M_LIFECYCLE] = { "lifecycle", "us",
 		"create a VM with its slots and vCPU, run to the first exit, destroy" },
 	[M_VMS_KMEM] = { "vms1_kmem", "kB",
@@ -388,11 +405,14 @@ static long sec_pagetables_kb(void)
 
 /* ---- one measurement, in a child ----------------------------------------- */
 
+/* The timed exit phases: BENCH_PHASE_CPUID to the last, M_EXIT_CPUID on. */
+#define EXIT_PHASES	(BENCH_NR_PHASES - BENCH_PHASE_CPUID)
+
 struct child_report {
 	int error;		/* 0, or -errno with msg */
 	char msg[256];
 	double touch_us;
-	double exit_us[3];	/* cpuid, pio out, pio in */
+	double exit_us[EXIT_PHASES];	/* M_EXIT_CPUID ... */
 	double ring_us[BENCH_RING_PHASES];	/* M_RING_IN_SAME ... */
 };
 
@@ -433,7 +453,7 @@ static void *alloc_area(uint64_t size, bool huge)
 
 /*
  * Runs the guest until it ends a phase (OUT to BENCH_PORT_DONE); exits to
- * BENCH_PORT_IO are counted in *io.  0, or -errno with the reason in why.
+ * BENCH_PORT_IO and BENCH_MMIO_GPA are counted in *io.  0, or -errno with the reason in why.
  */
 static int run_phase(const struct bench_backend *be, struct bench_vm *vm,
 		     uint64_t *io, char *why, size_t size)
@@ -450,13 +470,15 @@ static int run_phase(const struct bench_backend *be, struct bench_vm *vm,
 		}
 		if (e.kind == BENCH_EXIT_PIO && e.port == BENCH_PORT_DONE)
 			return 0;
-		if (e.kind == BENCH_EXIT_PIO && e.port == BENCH_PORT_IO) {
+		if ((e.kind == BENCH_EXIT_PIO && e.port == BENCH_PORT_IO) ||
+		    (e.kind == BENCH_EXIT_MMIO && e.addr == BENCH_MMIO_GPA)) {
 			(*io)++;
 			continue;
 		}
 		snprintf(why, size, "unexpected exit: %s",
 			 e.kind == BENCH_EXIT_HLT ? "HLT" :
 			 e.kind == BENCH_EXIT_PIO ? "PIO to another port" :
+			 e.kind == BENCH_EXIT_MMIO ? "MMIO elsewhere" :
 			 e.desc);
 		return -EPROTO;
 	}
@@ -483,14 +505,18 @@ static int run_to_hlt(const struct bench_backend *be, struct bench_vm *vm,
 		}
 		if (e.kind == BENCH_EXIT_HLT)
 			return 0;
-		if (e.kind == BENCH_EXIT_PIO && e.port == BENCH_PORT_POSTED)
+		if ((e.kind == BENCH_EXIT_PIO && e.port == BENCH_PORT_POSTED) ||
+		    (e.kind == BENCH_EXIT_MMIO &&
+		     e.addr == BENCH_MMIO_POSTED_GPA)) {
 			(*posted_exits)++;
-		if (e.kind == BENCH_EXIT_PIO && (e.port == BENCH_PORT_IO ||
-						 e.port == BENCH_PORT_POSTED))
+			continue;
+		}
+		if (e.kind == BENCH_EXIT_PIO && e.port == BENCH_PORT_IO)
 			continue;
 		r->error = -EPROTO;
 		snprintf(r->msg, sizeof(r->msg), "unexpected exit: %s",
 			 e.kind == BENCH_EXIT_PIO ? "PIO to another port" :
+			 e.kind == BENCH_EXIT_MMIO ? "MMIO elsewhere" :
 			 e.desc);
 		return -EPROTO;
 	}
@@ -505,7 +531,7 @@ static void child_main(const struct bench_backend *be, enum variant v,
 		       bool exits, int report_fd, int go_fd)
 {
 	uint64_t touch_size = opt.touch_mib << 20;
-	uint64_t pages = touch_size / 4096, io = 0, port_exits[3], i;
+	uint64_t pages = touch_size / 4096, io = 0, port_exits[EXIT_PHASES], i;
 	size_t code_size = bench_guest_end - bench_guest_start;
 	struct child_report r = { 0 };
 	struct bench_mem low, touch;
@@ -577,7 +603,7 @@ static void child_main(const struct bench_backend *be, enum variant v,
 	if (read(go_fd, &go, 1) != 1)
 		_exit(2);
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < EXIT_PHASES; i++) {
 		uint64_t before = io;
 
 		t0 = now_seconds();
@@ -590,16 +616,14 @@ static void child_main(const struct bench_backend *be, enum variant v,
 				     : NAN;
 		port_exits[i] = io - before;
 	}
-	/* CPUID stays in the kernel; each OUT and IN reached us once. */
-	if (exits && (port_exits[0] != 0 || port_exits[1] != opt.exits ||
-		      port_exits[2] != opt.exits))
-		child_fail(report_fd, &r, -EPROTO,
-			   "port exits: cpuid %llu, out %llu, in %llu (want 0, %llu, %llu)",
-			   (unsigned long long)port_exits[0],
-			   (unsigned long long)port_exits[1],
-			   (unsigned long long)port_exits[2],
-			   (unsigned long long)opt.exits,
-			   (unsigned long long)opt.exits);
+	/* CPUID stays in the kernel; each other access reached us once. */
+	for (i = 0; exits && i < EXIT_PHASES; i++)
+		if (port_exits[i] != (i ? opt.exits : 0))
+			child_fail(report_fd, &r, -EPROTO,
+				   "exit phase %llu: %llu exits to us, want %llu",
+				   (unsigned long long)i + BENCH_PHASE_CPUID,
+				   (unsigned long long)port_exits[i],
+				   (unsigned long long)(i ? opt.exits : 0));
 	/*
 	 * Same CPU, other CPU, same, other (bench_layout.h).  A lab with one
 	 * CPU (Bochs) has no other: the "other" rows then measure the same
@@ -742,9 +766,8 @@ static void measure(int b, unsigned int round, enum variant v, bool exits)
 		     v == V_THP ? " (huge pages)" : v == V_MEMFD ? " (memfd)" :
 		     "", r.msg);
 	else if (exits) {
-		values[M_EXIT_CPUID][b][round] = r.exit_us[0];
-		values[M_EXIT_PIO_OUT][b][round] = r.exit_us[1];
-		values[M_EXIT_PIO_IN][b][round] = r.exit_us[2];
+		for (int i = 0; i < EXIT_PHASES; i++)
+			values[M_EXIT_CPUID + i][b][round] = r.exit_us[i];
 		for (int i = 0; i < BENCH_RING_PHASES; i++)
 			values[M_RING_IN_SAME + i][b][round] = r.ring_us[i];
 	}
@@ -1013,10 +1036,14 @@ static uint64_t iterations(enum metric m)
 	case M_EXIT_CPUID:
 	case M_EXIT_PIO_OUT:
 	case M_EXIT_PIO_IN:
+	case M_EXIT_MMIO_OUT:
+	case M_EXIT_MMIO_IN:
 	case M_RING_IN_SAME:
 	case M_RING_IN_OTHER:
 	case M_POSTED_SAME:
 	case M_POSTED_OTHER:
+	case M_POSTED_MMIO_SAME:
+	case M_POSTED_MMIO_OTHER:
 		return opt.exits;
 	case M_LIFECYCLE:
 		return opt.lifecycles;
@@ -1034,7 +1061,8 @@ static bool is_time(enum metric m)
 	return m == M_FIRST_TOUCH || m == M_FIRST_TOUCH_THP ||
 	       m == M_FIRST_TOUCH_MEMFD ||
 	       m == M_EXIT_CPUID || m == M_EXIT_PIO_OUT ||
-	       m == M_EXIT_PIO_IN || m == M_LIFECYCLE;
+	       m == M_EXIT_PIO_IN || m == M_EXIT_MMIO_OUT ||
+	       m == M_EXIT_MMIO_IN || m == M_LIFECYCLE;
 }
 
 static void print_table(void)
