@@ -227,7 +227,7 @@ struct hvm_vcpu {
 
 	/* CPU the vCPU is in guest mode on, or -1. */
 	int guest_cpu;
-	struct fpu_guest guest_fpu;
+	void *fpu_state;		/* fpu.c: the guest's FPU registers */
 	u64 xcr0;			/* guest XCR0 */
 	u32 pkru;			/* guest PKRU while the host's is loaded */
 	u32 host_pkru;
@@ -419,5 +419,12 @@ void hvm_hw_put(void);
 void hvm_load_guest_xstate(struct hvm_vcpu *vcpu, u64 guest_cr4);
 void hvm_load_host_xstate(struct hvm_vcpu *vcpu, u64 guest_cr4);
 u64 hvm_host_xcr0(void);
+
+/* fpu.c */
+void hvm_fpu_init(void);
+int hvm_fpu_alloc(struct hvm_vcpu *vcpu);
+void hvm_fpu_free(struct hvm_vcpu *vcpu);
+void hvm_fpu_load_guest(struct hvm_vcpu *vcpu);
+void hvm_fpu_save_guest(struct hvm_vcpu *vcpu);
 
 #endif /* HVM_CORE_H */

@@ -90,6 +90,7 @@ void hvm_hw_put(void)
  */
 void hvm_load_guest_xstate(struct hvm_vcpu *vcpu, u64 guest_cr4)
 {
+	hvm_fpu_load_guest(vcpu);
 	if (host_xcr0 && vcpu->xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
 	if (cpu_feature_enabled(X86_FEATURE_PKU)) {
@@ -119,6 +120,7 @@ void hvm_load_host_xstate(struct hvm_vcpu *vcpu, u64 guest_cr4)
 		if (vcpu->xcr0 != host_xcr0)
 			xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
 	}
+	hvm_fpu_save_guest(vcpu);
 }
 
 u64 hvm_host_xcr0(void)
@@ -250,6 +252,7 @@ static int __init hvm_init(void)
 
 	if (boot_cpu_has(X86_FEATURE_OSXSAVE))
 		host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	hvm_fpu_init();
 	hvm_cpuid_init();
 
 	ret = misc_register(&hvm_miscdev);

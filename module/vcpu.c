@@ -529,8 +529,6 @@ static int hvm_vcpu_run(struct hvm_vcpu *vcpu)
 	}
 	run->exit_reason = HVM_EXIT_NONE;
 
-	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, true);
-
 	ret = 0;
 	if (!hvm_vcpu_stopped(vcpu))
 		ret = hvm_complete_pending(vcpu);
@@ -568,7 +566,6 @@ static int hvm_vcpu_run(struct hvm_vcpu *vcpu)
 	if (ret == -EINTR)
 		run->exit_reason = HVM_EXIT_INTR;
 
-	fpu_swap_kvm_fpstate(&vcpu->guest_fpu, false);
 	hvm_regs_to_user(vcpu, &run->regs);
 	WRITE_ONCE(run->nr_exits, vcpu->nr_exits);
 	hvm_stat_inc(vcpu, user_exits);
@@ -658,7 +655,7 @@ static int hvm_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 static void hvm_vcpu_free(struct hvm_vcpu *vcpu)
 {
 	hvm_ring_drop_pending(vcpu);
-	fpu_free_guest_fpstate(&vcpu->guest_fpu);
+	hvm_fpu_free(vcpu);
 	free_page((unsigned long)vcpu->run);
 	hvm_mmu_cache_free(&vcpu->mmu_cache);
 	hvm_stat_block_put(vcpu->stat);
@@ -715,7 +712,7 @@ int hvm_create_vcpu(struct hvm_vm *vm, u32 id)
 		kfree(vcpu);
 		return -ENOMEM;
 	}
-	if (!fpu_alloc_guest_fpstate(&vcpu->guest_fpu)) {
+	if (hvm_fpu_alloc(vcpu)) {
 		free_page((unsigned long)vcpu->run);
 		hvm_stat_block_put(vcpu->stat);
 		kfree(vcpu);

@@ -12,6 +12,7 @@
 #include <asm/processor.h>
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
+#include <asm/fpu/api.h>
 #include <asm/nospec-branch.h>
 #include <asm/trap_pf.h>
 #include <asm/trapnr.h>
@@ -618,6 +619,8 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 	vmcb->control.int_ctl = V_INTR_MASKING_MASK | svm->v_tpr;
 	memcpy(&svm->entry_save, &vmcb->save, sizeof(vmcb->save));
 
+	/* Until the exit: the guest's FPU registers in the CPU (fpu.c). */
+	kernel_fpu_begin();
 	local_irq_disable();
 	cpu = smp_processor_id();
 	c = per_cpu_ptr(&svm_cpus, cpu);
@@ -671,6 +674,7 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	vmcb->control.event_inj = 0;
 	local_irq_enable();
+	kernel_fpu_end();
 
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;

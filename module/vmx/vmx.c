@@ -21,6 +21,7 @@
 #include <asm/processor.h>
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
+#include <asm/fpu/api.h>
 #include <asm/mtrr.h>
 #include <asm/desc.h>
 #include <asm/nospec-branch.h>
@@ -914,6 +915,8 @@ static int vmx_vcpu_run(struct hvm_vcpu *vcpu)
 	    hvm_read_guest_phys(vm, vmx->pdptr_gpa, pdpte, sizeof(pdpte)))
 		memset(pdpte, 0, sizeof(pdpte));
 
+	/* Until the exit: the guest's FPU registers in the CPU (fpu.c). */
+	kernel_fpu_begin();
 	preempt_disable();
 	moved = vmx_vcpu_load(vmx);
 	if (vmx->pdptr_pending) {
@@ -996,6 +999,7 @@ static int vmx_vcpu_run(struct hvm_vcpu *vcpu)
 	invalidate_tss_limit();
 	WRITE_ONCE(vcpu->guest_cpu, -1);
 	local_irq_enable();
+	kernel_fpu_end();
 
 	if (failed) {
 		vmx->inject_info = 0;
