@@ -95,10 +95,27 @@ int hvm_dr_mov(struct hvm_vcpu *vcpu, unsigned int dr, bool to_dr,
 	return 0;
 }
 
+/*
+ * The host's DR0-3 while a guest's are loaded, when the host has
+ * breakpoints armed (IRQs stay off from the load to the restore, on one
+ * CPU).  hvm keeps them itself: the kernel's hw_breakpoint_restore() is
+ * exported to KVM's modules only on newer kernels.
+ */
+static DEFINE_PER_CPU(unsigned long[4], hvm_host_db);
+
 bool hvm_dr_load_guest(struct hvm_vcpu *vcpu)
 {
+	unsigned long *host_db;
+
 	if (!(vcpu->dbg.dr7 & HVM_DR7_ENABLES))
 		return false;
+	if (hw_breakpoint_active()) {
+		host_db = this_cpu_ptr(hvm_host_db);
+		get_debugreg(host_db[0], 0);
+		get_debugreg(host_db[1], 1);
+		get_debugreg(host_db[2], 2);
+		get_debugreg(host_db[3], 3);
+	}
 	/* Host breakpoints off before their address registers change. */
 	set_debugreg(0, 7);
 	set_debugreg(vcpu->dbg.db[0], 0);
@@ -112,7 +129,16 @@ void hvm_dr_load_host(bool guest_loaded, bool dr6_dirty)
 {
 	if (hw_breakpoint_active()) {
 		/* DR0-3, DR6 and DR7 as the host's hw_breakpoint set them. */
-		hw_breakpoint_restore();
+		if (guest_loaded) {
+			unsigned long *host_db = this_cpu_ptr(hvm_host_db);
+
+			set_debugreg(host_db[0], 0);
+			set_debugreg(host_db[1], 1);
+			set_debugreg(host_db[2], 2);
+			set_debugreg(host_db[3], 3);
+		}
+		set_debugreg(DR6_RESERVED, 6);
+		set_debugreg(__this_cpu_read(cpu_dr7), 7);
 		return;
 	}
 	/*

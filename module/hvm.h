@@ -419,6 +419,7 @@ void hvm_hw_put(void);
 void hvm_load_guest_xstate(struct hvm_vcpu *vcpu, u64 guest_cr4);
 void hvm_load_host_xstate(struct hvm_vcpu *vcpu, u64 guest_cr4);
 u64 hvm_host_xcr0(void);
+void hvm_ibpb(void);
 
 /* fpu.c */
 void hvm_fpu_init(void);

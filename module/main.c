@@ -123,6 +123,17 @@ void hvm_load_host_xstate(struct hvm_vcpu *vcpu, u64 guest_cr4)
 	hvm_fpu_save_guest(vcpu);
 }
 
+/*
+ * Another guest's branch training must not steer this one: an IBPB when
+ * the kernel uses it.  Written here because the kernel's barrier helper
+ * goes through a symbol newer kernels export to KVM alone.
+ */
+void hvm_ibpb(void)
+{
+	if (cpu_feature_enabled(X86_FEATURE_USE_IBPB))
+		wrmsrl(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
+}
+
 u64 hvm_host_xcr0(void)
 {
 	return host_xcr0;

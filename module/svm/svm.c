@@ -635,8 +635,7 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 		svm->last_cpu = cpu;
 	}
 	if (c->last_vm != vm) {
-		/* Another guest's branch training must not steer this one. */
-		indirect_branch_prediction_barrier();
+		hvm_ibpb();
 		c->last_vm = vm;
 	}
 

@@ -955,8 +955,7 @@ static int vmx_vcpu_run(struct hvm_vcpu *vcpu)
 		vmx->need_flush = false;
 	}
 	if (c->last_vm != vm) {
-		/* Another guest's branch training must not steer this one. */
-		indirect_branch_prediction_barrier();
+		hvm_ibpb();
 		c->last_vm = vm;
 	}
 	vmx_prepare_host_state(vmx);

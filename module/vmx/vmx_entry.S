@@ -13,6 +13,7 @@
 #include <linux/linkage.h>
 #include <asm/asm.h>
 #include <asm/nospec-branch.h>
+#include <asm/segment.h>
 #include <asm/unwind_hints.h>
 
 #define GPR(n)		((n) * 8)
@@ -33,8 +34,15 @@ SYM_FUNC_START(hvm_vmx_enter)
 	vmwrite	%rsp, %rax
 	jna	.Lvmwrite_failed
 
-	/* MDS and friends: no host data left in CPU buffers for the guest. */
-	VM_CLEAR_CPU_BUFFERS
+	/*
+	 * MDS and friends: no host data left in CPU buffers for the guest.
+	 * VERW with any valid writable selector flushes them (on CPUs whose
+	 * microcode has MD_CLEAR); the kernel's own selector word is
+	 * exported to KVM only on newer kernels, so hvm keeps its own.
+	 */
+	ALTERNATIVE "jmp .Lskip_verw", "", X86_FEATURE_CLEAR_CPU_BUF_VM
+	verw	hvm_verw_sel(%rip)
+.Lskip_verw:
 
 	/* Flags from here survive the register loads (MOV does not touch them). */
 	test	%sil, %sil
@@ -123,3 +131,9 @@ SYM_INNER_LABEL(hvm_vmx_exit_point, SYM_L_GLOBAL)
 	pop	%rbp
 	RET
 SYM_FUNC_END(hvm_vmx_enter)
+
+	.pushsection .rodata
+	.balign	2
+hvm_verw_sel:
+	.word	__KERNEL_DS
+	.popsection
