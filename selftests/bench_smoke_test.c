@@ -41,7 +41,8 @@ static const char *const rows[] = {
 	"first_touch", "first_touch_thp", "first_touch_memfd", "kmem_per_vm",
 	"kmem_per_vm_thp", "memcg_kernel", "memcg_current", "exit_cpuid",
 	"exit_pio_out", "exit_pio_in", "exit_mmio_out", "exit_mmio_in",
-	"posted_mmio_same", "lifecycle", "vms1_kmem", "vms8_kmem",
+	"posted_mmio_same", "lifecycle", "vcpu_kmem", "vcpu_memcg",
+	"vms1_kmem", "vms8_kmem",
 	"vms1_memcg", "vms8_memcg",
 };
 

@@ -16,6 +16,8 @@ struct bench_vm {
 	struct hvm_vm_handle vm;
 	struct hvm_vcpu_handle vcpu;
 	bool have_vcpu;
+	struct hvm_vcpu_handle extra[BENCH_MAX_EXTRA_VCPUS];
+	unsigned int nr_extra;
 	/* The ring phases: a helper thread serving the ring, as hvm-helper. */
 	struct hvm_ring_map ring;
 	pthread_t helper;
@@ -111,6 +113,8 @@ static void hvm_destroy(struct bench_vm *b)
 {
 	if (!b)
 		return;
+	while (b->nr_extra)
+		hvm_vcpu_close(&b->extra[--b->nr_extra]);
 	if (b->have_vcpu)
 		hvm_vcpu_close(&b->vcpu);
 	if (b->vm.vm_fd >= 0 || b->vm.sys_fd >= 0)
@@ -198,10 +202,23 @@ static int hvm_run_once(struct bench_vm *b, struct bench_exit *e)
 	return 0;
 }
 
+static int hvm_add_vcpu(struct bench_vm *b, uint32_t id)
+{
+	int ret;
+
+	if (b->nr_extra == BENCH_MAX_EXTRA_VCPUS)
+		return -ENOSPC;
+	ret = hvm_vcpu_create(&b->vm, id, &b->extra[b->nr_extra]);
+	if (!ret)
+		b->nr_extra++;
+	return ret;
+}
+
 const struct bench_backend bench_hvm = {
 	.name = "hvm",
 	.create = hvm_create,
 	.run = hvm_run_once,
 	.ring = hvm_ring_phase,
+	.add_vcpu = hvm_add_vcpu,
 	.destroy = hvm_destroy,
 };

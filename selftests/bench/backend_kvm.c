@@ -25,6 +25,10 @@ struct bench_vm {
 	int vcpu_fd;
 	struct kvm_run *run;
 	size_t run_size;
+	/* add_vcpu()'s: fd and mapped run page each. */
+	int extra_fd[BENCH_MAX_EXTRA_VCPUS];
+	void *extra_run[BENCH_MAX_EXTRA_VCPUS];
+	unsigned int nr_extra;
 	/* BENCH_PORT_POSTED coalesced (the ring phases): KVM's posted writes. */
 	struct kvm_coalesced_mmio_ring *coalesced;
 	unsigned int coalesced_max;
@@ -177,6 +181,11 @@ static void kvm_destroy(struct bench_vm *b)
 {
 	if (!b)
 		return;
+	while (b->nr_extra) {
+		b->nr_extra--;
+		munmap(b->extra_run[b->nr_extra], b->run_size);
+		close(b->extra_fd[b->nr_extra]);
+	}
 	if (b->run)
 		munmap(b->run, b->run_size);
 	if (b->vcpu_fd >= 0)
@@ -311,10 +320,32 @@ static int kvm_run_once(struct bench_vm *b, struct bench_exit *e)
 	return 0;
 }
 
+static int kvm_add_vcpu(struct bench_vm *b, uint32_t id)
+{
+	void *run;
+	int fd;
+
+	if (b->nr_extra == BENCH_MAX_EXTRA_VCPUS)
+		return -ENOSPC;
+	fd = ioctl(b->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (fd < 0)
+		return -errno;
+	run = mmap(NULL, b->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		   0);
+	if (run == MAP_FAILED) {
+		close(fd);
+		return -errno;
+	}
+	b->extra_fd[b->nr_extra] = fd;
+	b->extra_run[b->nr_extra++] = run;
+	return 0;
+}
+
 const struct bench_backend bench_kvm = {
 	.name = "kvm",
 	.create = kvm_create,
 	.run = kvm_run_once,
 	.ring = kvm_coalesce_posted,
+	.add_vcpu = kvm_add_vcpu,
 	.destroy = kvm_destroy,
 };

@@ -57,8 +57,16 @@ struct bench_backend {
 	 * 0 or -errno.
 	 */
 	int (*ring)(struct bench_vm *vm, int cpu);
+	/*
+	 * One more vCPU (id, from 1 up to BENCH_MAX_EXTRA_VCPUS), created and
+	 * its run page mapped but never run: what a vCPU costs in kernel
+	 * memory.  0 or -errno.
+	 */
+	int (*add_vcpu)(struct bench_vm *vm, uint32_t id);
 	void (*destroy)(struct bench_vm *vm);
 };
+
+#define BENCH_MAX_EXTRA_VCPUS	16
 
 extern const struct bench_backend bench_hvm;
 extern const struct bench_backend bench_kvm;

@@ -53,6 +53,10 @@
  *   posted_mmio_other the same, the helper on the other CPU
  *   lifecycle         us per VM lifetime: create the VM, its slots and
  *                     vCPU, run to the first exit, close (--lifecycles)
+ *   vcpu_kmem         kB per vCPU: kmem_per_vm's figure of a VM before
+ *                     and after 16 more vCPUs (created, run page mapped,
+ *                     never run)
+ *   vcpu_memcg        the same from the cgroup's memory.stat kernel
  *   vmsN_kmem         kB per VM of the kmem_per_vm figure with N VMs (1, 8,
  *                     32, 64; at most --max-vms) alive in one child, each
  *                     run to its first exit
@@ -116,6 +120,8 @@ enum metric {
 	M_POSTED_MMIO_SAME,
 	M_POSTED_MMIO_OTHER,
 	M_LIFECYCLE,
+	M_VCPU_KMEM,
+	M_VCPU_MEMCG,
 	M_VMS_KMEM,		/* one row per entry of vm_counts[] */
 	M_VMS_MEMCG = M_VMS_KMEM + 4,
 	NR_METRICS = M_VMS_MEMCG + 4,
@@ -170,6 +176,10 @@ static const struct {
 		"MMIO store: hvm posted, helper on the other CPU; KVM coalesced MMIO" },
 	[M_LIFECYCLE] = { "lifecycle", "us",
 		"create a VM with its slots and vCPU, run to the first exit, destroy" },
+	[M_VCPU_KMEM] = { "vcpu_kmem", "kB",
+		"kernel memory per vCPU, 16 more vCPUs in a VM" },
+	[M_VCPU_MEMCG] = { "vcpu_memcg", "kB",
+		"memcg kernel memory per vCPU, 16 more vCPUs in a VM" },
 	[M_VMS_KMEM] = { "vms1_kmem", "kB",
 		"kernel memory per VM, 1 VM alive" },
 	[M_VMS_KMEM + 1] = { "vms8_kmem", "kB",
@@ -842,7 +852,7 @@ static int scale_vm_start(const struct bench_backend *be, struct scale_mem *m,
  * and keep them until the parent has read the memory figures.
  */
 static void scale_child(const struct bench_backend *be, unsigned int nr_vms,
-			int report_fd, int go_fd)
+			bool add_vcpus, int report_fd, int go_fd)
 {
 	struct scale_report r = { 0 };
 	struct bench_vm *vms[64] = { NULL };
@@ -892,6 +902,20 @@ static void scale_child(const struct bench_backend *be, unsigned int nr_vms,
 		_exit(2);
 	if (read(go_fd, &go, 1) != 1)
 		_exit(2);
+	if (add_vcpus) {
+		for (i = 1; i <= BENCH_MAX_EXTRA_VCPUS; i++) {
+			ret = be->add_vcpu(vms[0], i);
+			if (ret) {
+				snprintf(why, sizeof(why), "vCPU %u: %s", i,
+					 strerror(-ret));
+				goto fail;
+			}
+		}
+		if (write(report_fd, &r, sizeof(r)) != sizeof(r))
+			_exit(2);
+		if (read(go_fd, &go, 1) != 1)
+			_exit(2);
+	}
 	for (i = 0; i < n; i++)
 		if (vms[i])
 			be->destroy(vms[i]);
@@ -906,9 +930,13 @@ fail:
 	_exit(1);
 }
 
+/* measure_scale()'s row for the vCPU rows: one VM, then 16 more vCPUs. */
+#define VCPU_ROW	NR_VM_COUNTS
+
 /*
- * Fills M_LIFECYCLE (nr_vms == 0) or the vms rows of vm_counts[row] for
- * backend b in round `round`.
+ * Fills M_LIFECYCLE (nr_vms == 0), the vms rows of vm_counts[row], or
+ * with row VCPU_ROW (nr_vms 1) the vcpu rows, for backend b in round
+ * `round`.
  */
 static void measure_scale(int b, unsigned int round, unsigned int row,
 			  unsigned int nr_vms)
@@ -944,7 +972,7 @@ static void measure_scale(int b, unsigned int round, unsigned int row,
 		close(go[1]);
 		if (have_memcg && chdir(cg))
 			_exit(2);
-		scale_child(be, nr_vms, report[1], go[0]);
+		scale_child(be, nr_vms, row == VCPU_ROW, report[1], go[0]);
 	}
 	close(report[1]);
 	close(go[0]);
@@ -960,7 +988,31 @@ static void measure_scale(int b, unsigned int round, unsigned int row,
 		fail("%s round %u: %s", be->name, round, r.msg);
 	else if (!nr_vms)
 		values[M_LIFECYCLE][b][round] = r.lifecycle_us;
-	else {
+	else if (row == VCPU_ROW) {
+		/* The VM alone, then with its 16 more vCPUs. */
+		if (kmem_read(&before))
+			fail("reading /proc/meminfo");
+		kern = have_memcg ? memcg_stat(cg, "kernel") : -1;
+		ok = write(go[1], "g", 1) == 1 &&
+		     read(report[0], &r, sizeof(r)) == sizeof(r) && !r.error;
+		if (!ok) {
+			fail("%s round %u: vCPUs: %s", be->name, round,
+			     r.error ? r.msg : "the child went away");
+		} else {
+			long kern2 = have_memcg ? memcg_stat(cg, "kernel") : -1;
+
+			if (kmem_read(&during))
+				fail("reading /proc/meminfo");
+			values[M_VCPU_KMEM][b][round] =
+				(double)(kmem_kernel_kb(&during) -
+					 kmem_kernel_kb(&before)) /
+				BENCH_MAX_EXTRA_VCPUS;
+			values[M_VCPU_MEMCG][b][round] =
+				kern < 0 || kern2 < 0 ? NAN :
+				(kern2 - kern) / 1024.0 /
+				BENCH_MAX_EXTRA_VCPUS;
+		}
+	} else {
 		if (kmem_read(&during))
 			fail("reading /proc/meminfo");
 		if (have_memcg)
@@ -1362,6 +1414,7 @@ int main(int argc, char **argv)
 			for (v = 0; v < NR_VM_COUNTS; v++)
 				if (vm_counts[v] <= opt.max_vms)
 					measure_scale(b, round, v, vm_counts[v]);
+			measure_scale(b, round, VCPU_ROW, 1);
 		}
 	}
 
