@@ -16,6 +16,13 @@
  *   chained, empty and huge buffers, buffers outside RAM, a readable
  *   buffer after a writable one and an avail index too far ahead break
  *   the queue with -EPROTO or -EFAULT, and it stays broken.
+ * pci_*: the virtio-pci transport of a two-queue device: IDs and the
+ *   capability chain a driver walks, BAR sizing, feature negotiation
+ *   (FEATURES_OK refused without VERSION_1 or with unknown features),
+ *   queue set-up through the common configuration, notifications only for
+ *   enabled queues after DRIVER_OK, MSI-X delivery, masking and the PBA,
+ *   NEEDS_RESET for a ring outside RAM, and 200,000 random configuration
+ *   and BAR accesses that must not crash it.
  * fuzz: 20,000 queues (random sizes, EVENT_IDX or not) of random
  *   requests, direct and indirect, with random bits flipped in the rings,
  *   tables and headers, popped and served: only the documented results,
@@ -29,6 +36,7 @@
 #include "kselftest_harness.h"
 #include "virtio/virtqueue.h"
 #include "virtio/virtio_blk.h"
+#include "virtio/virtio_pci.h"
 
 #define RAM_SIZE	(1 << 20)
 #define PAGE		4096
@@ -421,6 +429,273 @@ TEST_F(vq, fuzz)
 	/* Random rings must reach both the device and the checks. */
 	EXPECT_LT(0U, served);
 	EXPECT_LT(0U, broken);
+}
+
+/* ---- the virtio-pci transport ------------------------------------------ */
+
+#define PCI_BAR		0xe0000000ULL
+
+struct pci_events {
+	unsigned int notifies[VIRTIO_PCI_MAX_QUEUES];
+	unsigned int msis;
+	uint64_t msi_address;
+	uint32_t msi_data;
+	unsigned int resets;
+};
+
+static struct pci_events events;
+
+static void pci_notify(struct virtio_pci *dev, unsigned int q)
+{
+	events.notifies[q]++;
+}
+
+static void pci_msi(struct virtio_pci *dev, uint64_t address, uint32_t data)
+{
+	events.msis++;
+	events.msi_address = address;
+	events.msi_data = data;
+}
+
+static void pci_reset(struct virtio_pci *dev)
+{
+	events.resets++;
+}
+
+static const uint8_t pci_config[8] = { 0x40, 0, 0, 0, 0, 0, 0, 0 };
+
+static const struct virtio_pci_model pci_model = {
+	.device_id = 2,
+	.class_code = 0x018000,
+	.nr_queues = 2,
+	.features = 1ULL << VIRTIO_F_RING_EVENT_IDX,
+	.config = pci_config,
+	.config_size = sizeof(pci_config),
+	.notify = pci_notify,
+	.msi = pci_msi,
+	.reset = pci_reset,
+};
+
+static void common_w(struct virtio_pci *d, unsigned int off, unsigned int size,
+		     uint64_t v)
+{
+	virtio_pci_bar_write(d, VIRTIO_PCI_COMMON + off, size, v);
+}
+
+static uint64_t common_r(struct virtio_pci *d, unsigned int off,
+			 unsigned int size)
+{
+	return virtio_pci_bar_read(d, VIRTIO_PCI_COMMON + off, size);
+}
+
+/* Negotiates features and sets up queue 0 on the fixture's rings. */
+static void pci_bring_up(struct virtio_pci *d, uint64_t features)
+{
+	common_w(d, 0x14, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	common_w(d, 0x08, 4, 0);
+	common_w(d, 0x0c, 4, (uint32_t)features);
+	common_w(d, 0x08, 4, 1);
+	common_w(d, 0x0c, 4, features >> 32);
+	common_w(d, 0x14, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+		 VIRTIO_STATUS_FEATURES_OK);
+	common_w(d, 0x16, 2, 0);
+	common_w(d, 0x18, 2, 16);
+	common_w(d, 0x1a, 2, 1);
+	common_w(d, 0x20, 4, DESC_GPA);
+	common_w(d, 0x24, 4, 0);
+	common_w(d, 0x28, 4, AVAIL_GPA);
+	common_w(d, 0x2c, 4, 0);
+	common_w(d, 0x30, 4, USED_GPA);
+	common_w(d, 0x34, 4, 0);
+	common_w(d, 0x1c, 2, 1);
+}
+
+TEST_F(vq, pci_ids_and_caps)
+{
+	struct virtio_pci d;
+	unsigned int at, seen = 0, guard = 0;
+
+	virtio_pci_init(&d, &pci_model, &self->gram, PCI_BAR);
+	EXPECT_EQ(0x10421af4U, virtio_pci_cfg_read(&d, 0, 4));
+	EXPECT_EQ(0x01U, virtio_pci_cfg_read(&d, 8, 1));
+	EXPECT_EQ(0x018000U, virtio_pci_cfg_read(&d, 8, 4) >> 8);
+	EXPECT_TRUE((virtio_pci_cfg_read(&d, 6, 2) & 0x10) != 0);
+	for (at = virtio_pci_cfg_read(&d, 0x34, 1); at && guard < 16;
+	     at = virtio_pci_cfg_read(&d, at + 1, 1), guard++) {
+		uint32_t id = virtio_pci_cfg_read(&d, at, 1);
+
+		ASSERT_LT(at, 0x100U);
+		if (id == 0x09) {
+			unsigned int type = virtio_pci_cfg_read(&d, at + 3, 1);
+
+			EXPECT_EQ(0U, virtio_pci_cfg_read(&d, at + 4, 1));
+			seen |= 1 << type;
+			if (type == 2)
+				EXPECT_EQ(4U, virtio_pci_cfg_read(&d, at + 16, 4));
+		} else if (id == 0x11) {
+			EXPECT_EQ((unsigned int)VIRTIO_PCI_MSIX_VECTORS - 1,
+				  virtio_pci_cfg_read(&d, at + 2, 2) & 0x7ff);
+			seen |= 1 << 8;
+		}
+	}
+	EXPECT_EQ(0x11eU, seen);	/* common, notify, ISR, device, MSI-X */
+	EXPECT_EQ(~0U, virtio_pci_cfg_read(&d, 1, 2));
+	EXPECT_EQ(~0U, virtio_pci_cfg_read(&d, 0xfe, 4));
+}
+
+TEST_F(vq, pci_bar)
+{
+	struct virtio_pci d;
+
+	virtio_pci_init(&d, &pci_model, &self->gram, PCI_BAR);
+	EXPECT_TRUE(virtio_pci_bar_hit(&d, PCI_BAR + 0x7fff));
+	EXPECT_FALSE(virtio_pci_bar_hit(&d, PCI_BAR + 0x8000));
+	virtio_pci_cfg_write(&d, 0x10, 4, 0xffffffff);
+	EXPECT_EQ((uint32_t)-VIRTIO_PCI_BAR_SIZE,
+		  virtio_pci_cfg_read(&d, 0x10, 4) & ~0xfU);
+	EXPECT_EQ(0x4U, virtio_pci_cfg_read(&d, 0x10, 4) & 0xf);
+	virtio_pci_cfg_write(&d, 0x10, 4, 0xd0000000);
+	virtio_pci_cfg_write(&d, 0x14, 4, 1);
+	EXPECT_TRUE(virtio_pci_bar_hit(&d, 0x1d0000010ULL));
+	virtio_pci_cfg_write(&d, 0x04, 2, 0);
+	EXPECT_FALSE(virtio_pci_bar_hit(&d, 0x1d0000010ULL));
+	/* Read-only fields stay. */
+	virtio_pci_cfg_write(&d, 0x00, 4, 0);
+	EXPECT_EQ(0x1af4U, virtio_pci_cfg_read(&d, 0, 2));
+}
+
+TEST_F(vq, pci_negotiation_and_queues)
+{
+	uint64_t ok_features = 1ULL << VIRTIO_F_VERSION_1 |
+			       1ULL << VIRTIO_F_RING_EVENT_IDX;
+	struct virtio_pci d;
+
+	memset(&events, 0, sizeof(events));
+	virtio_pci_init(&d, &pci_model, &self->gram, PCI_BAR);
+	common_w(&d, 0x00, 4, 1);
+	EXPECT_EQ(1U, common_r(&d, 0x04, 4) & 1);	/* VERSION_1 */
+	EXPECT_EQ(2U, common_r(&d, 0x12, 2));
+
+	/* Without VERSION_1, or with a feature not offered: refused. */
+	pci_bring_up(&d, 1ULL << VIRTIO_F_RING_EVENT_IDX);
+	EXPECT_FALSE((common_r(&d, 0x14, 1) & VIRTIO_STATUS_FEATURES_OK) != 0);
+	common_w(&d, 0x14, 1, 0);
+	EXPECT_LT(0U, events.resets);
+	pci_bring_up(&d, ok_features | 1ULL << 40);
+	EXPECT_FALSE((common_r(&d, 0x14, 1) & VIRTIO_STATUS_FEATURES_OK) != 0);
+	common_w(&d, 0x14, 1, 0);
+
+	pci_bring_up(&d, ok_features);
+	ASSERT_TRUE((common_r(&d, 0x14, 1) & VIRTIO_STATUS_FEATURES_OK) != 0);
+	EXPECT_EQ(1U, common_r(&d, 0x1c, 2));
+	EXPECT_EQ((uint64_t)DESC_GPA, common_r(&d, 0x20, 8));
+	EXPECT_TRUE(d.queues[0].vq.event_idx);
+	/* Enabled: the queue's fields no longer change. */
+	common_w(&d, 0x18, 2, 8);
+	EXPECT_EQ(16U, common_r(&d, 0x18, 2));
+
+	/* Notifications only after DRIVER_OK, only for enabled queues. */
+	virtio_pci_bar_write(&d, VIRTIO_PCI_NOTIFY, 2, 0);
+	EXPECT_EQ(0U, events.notifies[0]);
+	common_w(&d, 0x14, 1, 0x0f);
+	virtio_pci_bar_write(&d, VIRTIO_PCI_NOTIFY, 2, 0);
+	virtio_pci_bar_write(&d, VIRTIO_PCI_NOTIFY + 4, 2, 1);
+	virtio_pci_bar_write(&d, VIRTIO_PCI_NOTIFY + 28, 2, 7);
+	EXPECT_EQ(1U, events.notifies[0]);
+	EXPECT_EQ(0U, events.notifies[1]);
+
+	/* A queue whose rings leave RAM: NEEDS_RESET. */
+	common_w(&d, 0x16, 2, 1);
+	common_w(&d, 0x20, 8, RAM_SIZE - 16);
+	common_w(&d, 0x1c, 2, 1);
+	EXPECT_TRUE((common_r(&d, 0x14, 1) & VIRTIO_STATUS_NEEDS_RESET) != 0);
+	common_w(&d, 0x16, 2, 9);
+	EXPECT_EQ(0U, common_r(&d, 0x18, 2));
+}
+
+TEST_F(vq, pci_msix)
+{
+	uint64_t features = 1ULL << VIRTIO_F_VERSION_1;
+	uint16_t *used_flags;
+	struct virtio_pci d;
+
+	memset(&events, 0, sizeof(events));
+	virtio_pci_init(&d, &pci_model, &self->gram, PCI_BAR);
+	pci_bring_up(&d, features);
+	common_w(&d, 0x14, 1, 0x0f);
+	/* Vector 1: address and data, unmasked; MSI-X on. */
+	virtio_pci_bar_write(&d, VIRTIO_PCI_MSIX_TABLE + 16, 4, 0xfee01000);
+	virtio_pci_bar_write(&d, VIRTIO_PCI_MSIX_TABLE + 20, 4, 0);
+	virtio_pci_bar_write(&d, VIRTIO_PCI_MSIX_TABLE + 24, 4, 0x41);
+	virtio_pci_cfg_write(&d, 0x86, 2, 0x8000);
+
+	/* Masked entry: pending in the PBA, delivered when unmasked. */
+	d.queues[0].vq.used_idx++;
+	virtio_pci_queue_interrupt(&d, 0);
+	EXPECT_EQ(0U, events.msis);
+	EXPECT_EQ(2U, virtio_pci_bar_read(&d, VIRTIO_PCI_MSIX_PBA, 4));
+	virtio_pci_bar_write(&d, VIRTIO_PCI_MSIX_TABLE + 28, 4, 0);
+	EXPECT_EQ(1U, events.msis);
+	EXPECT_EQ(0xfee01000ULL, events.msi_address);
+	EXPECT_EQ(0x41U, events.msi_data);
+	EXPECT_EQ(0U, virtio_pci_bar_read(&d, VIRTIO_PCI_MSIX_PBA, 4));
+
+	d.queues[0].vq.used_idx++;
+	virtio_pci_queue_interrupt(&d, 0);
+	EXPECT_EQ(2U, events.msis);
+	/* The driver suppresses interrupts: none. */
+	used_flags = (uint16_t *)(self->ram + AVAIL_GPA);
+	*used_flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	d.queues[0].vq.used_idx++;
+	virtio_pci_queue_interrupt(&d, 0);
+	EXPECT_EQ(2U, events.msis);
+	/* Function mask holds everything back. */
+	*used_flags = 0;
+	virtio_pci_cfg_write(&d, 0x86, 2, 0xc000);
+	d.queues[0].vq.used_idx++;
+	virtio_pci_queue_interrupt(&d, 0);
+	EXPECT_EQ(2U, events.msis);
+	virtio_pci_cfg_write(&d, 0x86, 2, 0x8000);
+	EXPECT_EQ(3U, events.msis);
+	/* The ISR was set and reading it clears it. */
+	EXPECT_EQ(1U, virtio_pci_bar_read(&d, VIRTIO_PCI_ISR, 1));
+	EXPECT_EQ(0U, virtio_pci_bar_read(&d, VIRTIO_PCI_ISR, 1));
+}
+
+TEST_F(vq, pci_fuzz)
+{
+	static const unsigned int sizes[] = { 1, 2, 3, 4, 8 };
+	unsigned int seed = 777, i;
+	struct virtio_pci d;
+
+	virtio_pci_init(&d, &pci_model, &self->gram, PCI_BAR);
+	for (i = 0; i < 200000; i++) {
+		unsigned int size = sizes[rand_r(&seed) % 5];
+		uint64_t value = (uint64_t)rand_r(&seed) << 33 ^ rand_r(&seed);
+
+		if (rand_r(&seed) % 16 == 0)
+			value = rand_r(&seed) % 4 ? (uint64_t)(rand_r(&seed) % 64) :
+				~0ULL;
+		switch (rand_r(&seed) % 4) {
+		case 0:
+			virtio_pci_cfg_read(&d, rand_r(&seed) % 300, size);
+			break;
+		case 1:
+			virtio_pci_cfg_write(&d, rand_r(&seed) % 300, size,
+					     value);
+			break;
+		case 2:
+			virtio_pci_bar_read(&d, rand_r(&seed) % 0x9000, size);
+			break;
+		default:
+			virtio_pci_bar_write(&d, rand_r(&seed) % 2 ?
+					     rand_r(&seed) % 0x40 :
+					     rand_r(&seed) % 0x9000, size, value);
+			break;
+		}
+		if (i % 64 == 0)
+			virtio_pci_queue_interrupt(&d, rand_r(&seed) % 4);
+	}
 }
 
 TEST_HARNESS_MAIN
