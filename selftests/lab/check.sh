@@ -35,6 +35,12 @@
 # results count in the total and its report comes after the labs'.
 # CHECK_PACKAGES=0 skips it; `make check-debug` (CHECK_DEBUG=1) does not
 # run it.
+#
+# First of all, the tests that need no hypervisor (HOST_TESTS of
+# selftests/Makefile, listed in build/selftests/host-tests; or
+# CHECK_HOST_TESTS) run on this machine: their
+# cases count in the total like a lab's.  Not under check-debug, whose
+# point is the debug kernel.
 set -uo pipefail
 
 LAB_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -167,6 +173,34 @@ if [ "$packages" = 1 ]; then
 	# SIGTERM lets it purge what it installed.
 	trap '[ -n "$package_pid" ] && kill "$package_pid" 2>/dev/null' EXIT
 fi
+# run_host_test NAME RESULTS: a KTAP test binary from build/selftests.
+run_host_test() {
+	local name=$1 results=$2 out status totals
+	local re='^# Totals: pass:([0-9]+) fail:([0-9]+) xfail:[0-9]+ xpass:[0-9]+ skip:([0-9]+) error:([0-9]+)'
+
+	echo "check: === $name (on this machine, no lab) ==="
+	out=$(mktemp)
+	(cd "$BUILD/selftests" && timeout 300 "./$name") >"$out" 2>&1
+	status=$?
+	cat "$out"
+	totals=$(grep -E "$re" "$out" | tail -n 1)
+	rm -f "$out"
+	if [[ "$totals" =~ $re ]] && { [ "$status" = 0 ] ||
+	   [ "${BASH_REMATCH[2]}" -gt 0 ] || [ "${BASH_REMATCH[4]}" -gt 0 ]; }; then
+		echo "${BASH_REMATCH[1]} $((BASH_REMATCH[2] + BASH_REMATCH[4])) ${BASH_REMATCH[3]}" >>"$results"
+	else
+		echo "not ok - $name exited with status $status without its totals"
+		echo "0 1 0" >>"$results"
+	fi
+}
+
+: >"$out_dir/host.results"
+if [ "$debug" != 1 ] && [ -z "${LAB_TESTS:-}" ]; then
+	for t in ${CHECK_HOST_TESTS-$(cat "$BUILD/selftests/host-tests" 2>/dev/null)}; do
+		run_host_test "$t" "$out_dir/host.results"
+	done
+fi
+
 nr_lanes=${#lanes[@]}
 if [ "$nr_lanes" -gt 1 ]; then
 	echo "check: $nr_lanes lanes side by side; their reports follow one after the other"
@@ -185,7 +219,7 @@ else
 	run_lane 0 "$out_dir/lane0.results"
 fi
 
-results_files=()
+results_files=("$out_dir/host.results")
 for ((i = 0; i < nr_lanes; i++)); do
 	results_files+=("$out_dir/lane$i.results")
 done
