@@ -11,6 +11,10 @@
  *   INIT/SIPI), /proc/cpuinfo shows the hypervisor flag, and the ACPI
  *   power-off ended hvm-run with status 0.
  *
+ * reboot: with hvm_guest=reboot on the command line /init reboots instead;
+ *   Linux resets through the FADT's reset register and hvm-run exits with
+ *   its reboot status, 3.
+ *
  * SKIP when the module has no in-kernel APIC (HVM_EXT_IRQCHIP 0: a Linux
  * guest cannot get timer interrupts) or the guest files were not built.
  * A boot takes seconds in the QEMU lab and minutes under Bochs, whose
@@ -39,13 +43,16 @@ FIXTURE_TEARDOWN(linux_guest)
 {
 }
 
+#define STATUS_REBOOT	3
+
 static void boot(struct __test_metadata *_metadata, struct cmd_result *r,
-		 unsigned int cpus)
+		 unsigned int cpus, bool reboot)
 {
 	char cpus_arg[16];
 	char *argv[] = {
 		"hvm-run", "--kernel", GUEST_KERNEL, "--initrd", GUEST_INITRD,
-		"--mem", "256M", "--cpus", cpus_arg, "--stats", NULL,
+		"--mem", "256M", "--cpus", cpus_arg, "--stats",
+		reboot ? "--append" : NULL, "hvm_guest=reboot", NULL,
 	};
 	double start = now_seconds();
 	struct hvm_vm_handle vm;
@@ -79,19 +86,25 @@ static void boot(struct __test_metadata *_metadata, struct cmd_result *r,
 		TH_LOG("console:\n%s", r->out);
 	}
 	EXPECT_EQ(1, hypervisor);
-	EXPECT_EQ(0, r->status) {
-		TH_LOG("no clean power-off; console:\n%s", r->out);
+	EXPECT_EQ(reboot ? STATUS_REBOOT : 0, r->status) {
+		TH_LOG("no clean %s; console:\n%s",
+		       reboot ? "reboot" : "power-off", r->out);
 	}
 }
 
 TEST_F_TIMEOUT(linux_guest, one_vcpu, BOOT_TIMEOUT + 30)
 {
-	boot(_metadata, &self->r, 1);
+	boot(_metadata, &self->r, 1, false);
 }
 
 TEST_F_TIMEOUT(linux_guest, two_vcpus, BOOT_TIMEOUT + 30)
 {
-	boot(_metadata, &self->r, 2);
+	boot(_metadata, &self->r, 2, false);
+}
+
+TEST_F_TIMEOUT(linux_guest, reboot, BOOT_TIMEOUT + 30)
+{
+	boot(_metadata, &self->r, 1, true);
 }
 
 TEST_HARNESS_MAIN

@@ -5,12 +5,16 @@
  *
  *   @@hvm-guest: up cpus=N hypervisor=0|1 uptime=SECONDS
  *
- * and powers the machine off (ACPI S5: hvm-run exits 0).  Kept static and
- * small: the initramfs holds this program and nothing else.
+ * and powers the machine off (ACPI S5: hvm-run exits 0), or reboots it
+ * when the kernel command line has hvm_guest=reboot (the kernel hands it
+ * to init's environment; hvm-run exits 3).  Kept static and small: the
+ * initramfs holds this program and nothing else.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -65,6 +69,8 @@ static int hypervisor_flag(void)
 
 int main(void)
 {
+	const char *action = getenv("hvm_guest");
+	bool reboot_wanted = action && !strcmp(action, "reboot");
 	char uptime[64] = "?";
 	FILE *f;
 	int fd;
@@ -95,6 +101,6 @@ int main(void)
 	/* tcdrain: the 8250 driver sends from a buffer under interrupts. */
 	tcdrain(1);
 	sync();
-	reboot(RB_POWER_OFF);
+	reboot(reboot_wanted ? RB_AUTOBOOT : RB_POWER_OFF);
 	return 1;
 }
