@@ -58,7 +58,12 @@
 
 #define DEFAULT_LINUX_MEM	(256 * MIB)
 /* What keeps a Linux guest's exits low (linux-guest notes, testing.rst). */
-#define LINUX_CMDLINE_BASE	"console=ttyS0 quiet tsc=reliable 8250.nr_uarts=1 io_delay=none no_timer_check pci=off panic=-1"
+/*
+ * reboot=acpi: on a hardware-reduced ACPI platform Linux otherwise
+ * reboots through EFI, then the BIOS (the reset vector, which hvm-run
+ * also fills), never trying the FADT's reset register.
+ */
+#define LINUX_CMDLINE_BASE	"console=ttyS0 quiet tsc=reliable 8250.nr_uarts=1 io_delay=none no_timer_check pci=off panic=-1 reboot=acpi"
 
 enum cpu_mode { MODE_DEFAULT, MODE_REAL, MODE_PROT32, MODE_LONG64 };
 

@@ -223,6 +223,22 @@ static void build_e820(const struct linux_boot *lb, struct boot_params *zp)
 	zp->e820_entries = 3;
 }
 
+/*
+ * What a BIOS has at the reset vector, F000:FFF0: here, a reset through
+ * the FADT's reset register.  Linux jumps there when it reboots "through
+ * the BIOS", which it tries after EFI (and, on a hardware-reduced ACPI
+ * platform, it picks EFI unless reboot= says otherwise); without this the
+ * vCPU would run off into zeros.
+ */
+static const uint8_t reset_vector_code[] = {
+	0xba, ACPI_RESET_PORT & 0xff, ACPI_RESET_PORT >> 8,	/* mov dx, port */
+	0xb0, ACPI_RESET_VALUE,		/* mov al, value */
+	0xee,				/* out dx, al */
+	0xf4,				/* hlt */
+	0xeb, 0xfd,			/* jmp to the hlt */
+};
+#define RESET_VECTOR_GPA	0xffff0ULL
+
 /* Identity map of the first 4 GiB with 2 MiB pages, and the GDT. */
 static void build_paging(uint8_t *ram)
 {
@@ -309,6 +325,8 @@ int linux_boot_load(struct linux_boot *lb, void *mem, char *err,
 	zp->hdr.ramdisk_size = lb->initrd_size;
 	build_e820(lb, zp);
 	build_paging(ram);
+	memcpy(ram + RESET_VECTOR_GPA, reset_vector_code,
+	       sizeof(reset_vector_code));
 	rsdp = acpi_build(ram, lb->nr_vcpus);
 	zp->acpi_rsdp_addr = rsdp;
 	return 0;
