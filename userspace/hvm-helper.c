@@ -187,12 +187,13 @@ static int device_access(struct helper *h, unsigned int space, uint64_t addr,
 		return 0;
 	}
 
-	if (h->verbose)
-		fprintf(stderr, "hvm-helper: unhandled %s %s %#" PRIx64
-			" size %u%s%#" PRIx64 "\n", space_name(space),
-			is_write ? "write" : "read", addr, size,
-			is_write ? " value " : "",
-			is_write ? *data & size_mask(size) : 0);
+	if (h->verbose && is_write)
+		fprintf(stderr, "hvm-helper: unhandled %s write %#" PRIx64
+			" size %u value %#" PRIx64 "\n", space_name(space),
+			addr, size, *data & size_mask(size));
+	else if (h->verbose)
+		fprintf(stderr, "hvm-helper: unhandled %s read %#" PRIx64
+			" size %u\n", space_name(space), addr, size);
 	if (!is_write)
 		*data = size_mask(size);
 	return 0;
