@@ -17,9 +17,19 @@
  * acpi_reset: a write of 6 to the FADT's reset register (0xcf9) ends
  *   hvm-run with the reboot status, 3.
  * kbd_reset: the i8042 pulse-reset command 0xfe does the same.
+ * console: hvm-run on a pseudo-terminal makes it COM1's input in raw
+ *   mode: a byte typed there reaches the guest (which exits with it),
+ *   Ctrl-A x ends hvm-run with status 4, and either way the terminal's
+ *   settings are back as they were when hvm-run is gone.
  */
+#include <poll.h>
+#include <pty.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 #include "kselftest_harness.h"
 #include "test_util.h"
@@ -27,19 +37,17 @@
 DECLARE_GUEST(platform_guest);
 DECLARE_GUEST(platform_guest_reset);
 DECLARE_GUEST(platform_guest_kbd);
+DECLARE_GUEST(platform_guest_echo);
 
 #define STATUS_REBOOT	3
+#define STATUS_QUIT	4
 
-static int run_guest(struct guest_blob guest, struct cmd_result *r)
+/* The guest in a temporary file: path must hold "/tmp/...XXXXXX". */
+static int write_guest(struct guest_blob guest, char *path)
 {
-	char path[] = "/tmp/platform_guest.XXXXXX";
 	size_t size = guest.end - guest.start;
-	char *argv[] = {
-		"hvm-run", "--mem", "16M", "--load", "0x1000", path, NULL,
-	};
-	int fd, ret;
+	int fd = mkstemp(path);
 
-	fd = mkstemp(path);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, guest.start, size) != (ssize_t)size) {
@@ -48,9 +56,81 @@ static int run_guest(struct guest_blob guest, struct cmd_result *r)
 		return -EIO;
 	}
 	close(fd);
+	return 0;
+}
+
+static int run_guest(struct guest_blob guest, struct cmd_result *r)
+{
+	char path[] = "/tmp/platform_guest.XXXXXX";
+	char *argv[] = {
+		"hvm-run", "--mem", "16M", "--load", "0x1000", path, NULL,
+	};
+	int ret = write_guest(guest, path);
+
+	if (ret)
+		return ret;
 	ret = run_cmd(argv, 60, r);
 	unlink(path);
 	return ret;
+}
+
+/*
+ * hvm-run with a pseudo-terminal as its terminal: types input after a
+ * moment and returns hvm-run's exit status (-1 on a set-up failure or a
+ * timeout); *restored tells whether the terminal's settings were as
+ * before once hvm-run was gone.
+ */
+static int run_on_pty(const char *guest_path, const char *input,
+		      bool *restored)
+{
+	struct termios before, after;
+	struct timespec pause = { 0, 300 * 1000 * 1000 };
+	double deadline = now_seconds() + 60;
+	char buf[256];
+	int master, slave, status;
+	pid_t pid;
+
+	if (openpty(&master, &slave, NULL, NULL, NULL))
+		return -1;
+	tcgetattr(slave, &before);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		setsid();
+		ioctl(slave, TIOCSCTTY, 0);
+		dup2(slave, 0);
+		dup2(slave, 1);
+		dup2(slave, 2);
+		close(master);
+		execlp("hvm-run", "hvm-run", "--mem", "16M", "--load", "0x1000",
+		       guest_path, (char *)NULL);
+		_exit(127);
+	}
+	/* Let hvm-run put the terminal in raw mode before typing. */
+	nanosleep(&pause, NULL);
+	nanosleep(&pause, NULL);
+	if (write(master, input, strlen(input)) < 0)
+		return -1;
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		struct pollfd pfd = { .fd = master, .events = POLLIN };
+
+		if (now_seconds() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		/* Keep the output flowing so hvm-run never blocks on it. */
+		if (poll(&pfd, 1, 100) > 0 && read(master, buf, sizeof(buf)) < 0)
+			nanosleep(&pause, NULL);
+	}
+	tcgetattr(slave, &after);
+	*restored = before.c_lflag == after.c_lflag &&
+		    before.c_iflag == after.c_iflag &&
+		    before.c_oflag == after.c_oflag;
+	close(master);
+	close(slave);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 FIXTURE(platform) {
@@ -91,6 +171,39 @@ TEST_F(platform, kbd_reset)
 	EXPECT_EQ(STATUS_REBOOT, self->r.status) {
 		TH_LOG("stderr: %s", self->r.err);
 	}
+}
+
+/* The lab's /init mounts devtmpfs only: pseudo-terminals need devpts. */
+static bool have_ptys(void)
+{
+	int master, slave;
+
+	if (openpty(&master, &slave, NULL, NULL, NULL)) {
+		mkdir("/dev/pts", 0755);
+		mount("devpts", "/dev/pts", "devpts", 0, "ptmxmode=0666");
+		if (openpty(&master, &slave, NULL, NULL, NULL))
+			return false;
+	}
+	close(master);
+	close(slave);
+	return true;
+}
+
+TEST(console)
+{
+	char path[] = "/tmp/platform_guest.XXXXXX";
+	bool restored = false;
+
+	if (!have_ptys())
+		SKIP(return, "no pseudo-terminals (devpts)");
+	ASSERT_EQ(0, write_guest(GUEST(platform_guest_echo), path));
+	EXPECT_EQ('A', run_on_pty(path, "A", &restored));
+	EXPECT_TRUE(restored);
+	restored = false;
+	/* Ctrl-A x: the guest still waits for a byte; hvm-run quits. */
+	EXPECT_EQ(STATUS_QUIT, run_on_pty(path, "\001x", &restored));
+	EXPECT_TRUE(restored);
+	unlink(path);
 }
 
 TEST_HARNESS_MAIN

@@ -206,13 +206,16 @@ static void usage(FILE *out)
 "  --reboot         a guest reboot restarts the guest instead of ending\n"
 "  --stats          at the end print the VM's exits by kind and the ports\n"
 "                   the guest used most (on stderr)\n"
-"  When standard input is a terminal it is the guest's console input, in\n"
-"  raw mode; Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
+"\n"
+"Both:\n"
 "  --helper PATH    device helper to run (default: hvm-helper in the\n"
 "                   directory of hvm-run)\n"
 "  --verbose        report unhandled exits and device accesses\n"
 "  --help           this text\n"
 "  --version        print the version of hvm-run and of the hvm API\n"
+"\n"
+"When standard input is a terminal it is COM1's input, in raw mode (Ctrl-C\n"
+"goes to the guest); Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
 "\n"
 "Machine state at the entry, per mode:\n"
 "  real    CS = DS = SS = 0, IP = entry (must be below 0x10000),\n"
@@ -1273,8 +1276,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = wake_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
-	if (opts.kernel_path)
-		console_input = console_raw_mode();
+	console_input = console_raw_mode();
 
 	do {
 		status = run_vm(&opts, &img, &lay, console_input);
