@@ -191,6 +191,8 @@ struct hvm_vm {
 	struct hvm_vcpu __rcu *vcpus[HVM_MAX_VCPUS];
 	u32 nr_cpuid;
 	struct hvm_cpuid_entry *cpuid;
+	/* Highest vCPU id created + 1 (under lock): CPUID's topology. */
+	u32 vcpu_span;
 
 	/*
 	 * The ring, a reference owned by the VM, until its fd is closed
@@ -212,6 +214,16 @@ struct hvm_vm {
 	pid_t pid;
 	/* Counts of the vCPUs already closed (under lock). */
 	struct hvm_vcpu_stat stat_retired;
+};
+
+/* msr.c: MTRRs and MISC_ENABLE as the guest left them. */
+#define HVM_MTRR_VAR_COUNT	8
+#define HVM_MTRR_FIXED_COUNT	11
+struct hvm_platform_msrs {
+	u64 mtrr_def_type;
+	u64 mtrr_var[2 * HVM_MTRR_VAR_COUNT];	/* base, mask pairs */
+	u64 mtrr_fixed[HVM_MTRR_FIXED_COUNT];
+	u64 misc_enable;
 };
 
 struct hvm_vcpu {
@@ -263,6 +275,10 @@ struct hvm_vcpu {
 		bool pending;
 		bool is_write;
 	} msr;
+	/* An HVM_EXIT_HYPERCALL: the next HVM_RUN puts its ret in RAX. */
+	bool hypercall_pending;
+	/* The platform MSRs the guest may write (msr.c). */
+	struct hvm_platform_msrs platform_msrs;
 
 	/*
 	 * The guest's debug registers (debugreg.c).  DR7 as the guest wrote
@@ -364,6 +380,23 @@ long hvm_get_supported_cpuid(struct hvm_cpuid __user *uarg);
 /* Clears the bits of a table entry that hvm cannot honour. */
 void hvm_cpuid_mask_entry(struct hvm_cpuid_entry *entry);
 long hvm_get_vm_cpuid(struct hvm_vm *vm, struct hvm_cpuid __user *uarg);
+/*
+ * What the vCPU's CPUID reads for leaf fn, subleaf idx: the VM's table
+ * with this vCPU's APIC ID and the VM's topology filled in.
+ */
+void hvm_cpuid_lookup(struct hvm_vcpu *vcpu, u32 fn, u32 idx,
+		      struct hvm_cpuid_entry *out);
+
+/* msr.c */
+/* Reset values of the platform MSRs, from vcpu creation. */
+void hvm_msr_reset(struct hvm_vcpu *vcpu);
+/*
+ * The platform MSRs a guest kernel touches (MTRRs, MISC_ENABLE, microcode
+ * revision, AMD HWCR...).  0 if served (*data read or written), -ENOENT
+ * if the MSR is not one of them, -EINVAL for #GP.
+ */
+int hvm_msr_emulate(struct hvm_vcpu *vcpu, u32 index, bool is_write,
+		    u64 *data);
 
 /* debugreg.c: DR6 flags and the DR7 bit the code below needs by name. */
 #define HVM_DR6_BD		BIT_ULL(13)	/* general detect */

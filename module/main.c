@@ -14,6 +14,7 @@
 #include <asm/processor.h>
 #include <asm/fpu/xcr.h>
 #include <asm/pkru.h>
+#include <asm/tsc.h>
 
 #include "hvm.h"
 #include "ring.h"
@@ -194,6 +195,11 @@ long hvm_check_extension(unsigned long ext)
 		return HVM_STATS_VERSION;
 	case HVM_EXT_LARGEST_LEAF:
 		return hvm_mmu_largest_leaf_kib();
+	case HVM_EXT_TSC_KHZ:
+		/* The guest reads the host's TSC (plus an offset), unscaled. */
+		return tsc_khz;
+	case HVM_EXT_HYPERCALL:
+		return 1;
 	default:
 		return 0;
 	}

@@ -294,21 +294,9 @@ static int hvm_handle_npf(struct hvm_vcpu *vcpu)
 static void hvm_handle_cpuid(struct hvm_vcpu *vcpu)
 {
 	u32 fn = vcpu->gprs[HVM_RAX], idx = vcpu->gprs[HVM_RCX];
-	struct hvm_vm *vm = vcpu->vm;
-	struct hvm_cpuid_entry found = {};
-	u32 i;
+	struct hvm_cpuid_entry found;
 
-	mutex_lock(&vm->lock);
-	for (i = 0; i < vm->nr_cpuid; i++) {
-		struct hvm_cpuid_entry *e = &vm->cpuid[i];
-
-		if (e->function == fn &&
-		    (!(e->flags & HVM_CPUID_SIGNIFICANT_INDEX) || e->index == idx)) {
-			found = *e;
-			break;
-		}
-	}
-	mutex_unlock(&vm->lock);
+	hvm_cpuid_lookup(vcpu, fn, idx, &found);
 
 	if (fn == 1) {
 		struct hvm_sregs sregs;
@@ -336,9 +324,11 @@ static int hvm_handle_msr(struct hvm_vcpu *vcpu, bool is_write)
 	struct hvm_run *run = vcpu->run;
 	int ret;
 
-	if (is_write)
+	/* The local APIC's MSRs go first (irq.c), then the platform's. */
+	ret = hvm_msr_emulate(vcpu, index, is_write, &data);
+	if (ret == -ENOENT && is_write)
 		ret = hvm_ops->set_msr(vcpu, index, data);
-	else
+	else if (ret == -ENOENT)
 		ret = hvm_ops->get_msr(vcpu, index, &data);
 
 	if (ret == -ENOENT) {
@@ -403,6 +393,26 @@ static void hvm_handle_xsetbv(struct hvm_vcpu *vcpu)
 	hvm_skip_insn(vcpu, 3);
 }
 
+/*
+ * VMMCALL/VMCALL at CPL 0 (the backend gave CPL > 0 #UD): userspace
+ * serves it; the guest continues past the instruction with RAX = ret.
+ */
+static int hvm_handle_hypercall(struct hvm_vcpu *vcpu)
+{
+	struct hvm_run *run = vcpu->run;
+
+	run->exit_reason = HVM_EXIT_HYPERCALL;
+	run->hypercall.nr = vcpu->gprs[HVM_RAX];
+	run->hypercall.args[0] = vcpu->gprs[HVM_RBX];
+	run->hypercall.args[1] = vcpu->gprs[HVM_RCX];
+	run->hypercall.args[2] = vcpu->gprs[HVM_RDX];
+	run->hypercall.args[3] = vcpu->gprs[HVM_RSI];
+	run->hypercall.ret = 0;
+	vcpu->hypercall_pending = true;
+	hvm_skip_insn(vcpu, 3);
+	return HVM_EXIT_TO_USER;
+}
+
 /* ---- run loop ----------------------------------------------------------- */
 
 static int hvm_handle_exit(struct hvm_vcpu *vcpu)
@@ -431,6 +441,8 @@ static int hvm_handle_exit(struct hvm_vcpu *vcpu)
 		return hvm_handle_pio(vcpu);
 	case HVM_X_NPF:
 		return hvm_handle_npf(vcpu);
+	case HVM_X_HYPERCALL:
+		return hvm_handle_hypercall(vcpu);
 	case HVM_X_SHUTDOWN:
 		hvm_report_hw(vcpu, HVM_EXIT_SHUTDOWN);
 		return HVM_EXIT_TO_USER;
@@ -452,6 +464,10 @@ static int hvm_complete_pending(struct hvm_vcpu *vcpu)
 
 	if (vcpu->msr.pending)
 		hvm_complete_msr(vcpu);
+	if (vcpu->hypercall_pending) {
+		vcpu->hypercall_pending = false;
+		vcpu->gprs[HVM_RAX] = run->hypercall.ret;
+	}
 	if (vcpu->io.to_user) {
 		vcpu->io.to_user = false;
 		vcpu->io.valid = true;
@@ -719,6 +735,7 @@ int hvm_create_vcpu(struct hvm_vm *vm, u32 id)
 		return -ENOMEM;
 	}
 	vcpu->rflags = X86_EFLAGS_FIXED;
+	hvm_msr_reset(vcpu);
 	ret = hvm_ops->vcpu_init(vcpu);
 	if (ret)
 		goto err_free;
@@ -737,6 +754,7 @@ int hvm_create_vcpu(struct hvm_vm *vm, u32 id)
 		goto err_unlock;
 	}
 	rcu_assign_pointer(vm->vcpus[id], vcpu);
+	vm->vcpu_span = max(vm->vcpu_span, id + 1);
 	mutex_unlock(&vm->lock);
 	return fd;
 

@@ -21,6 +21,15 @@
  *   registers, and the guest's CPUID sees the masked values.
  * get_cpuid: HVM_GET_CPUID of a VM without a table is empty; E2BIG and the
  *   count when nent is too small; EINVAL for a non-zero reserved field.
+ * per_vcpu_leaves: three vCPUs of one VM under the default table each read
+ *   their own initial APIC ID (leaf 1 EBX) and x2APIC ID (leaf 0xb EDX,
+ *   every subleaf), and all read one package of three cores with one
+ *   thread each (leaf 1's logical count 4 with HTT, leaf 0xb's levels, on
+ *   AMD 0x80000008 ECX); the hypervisor leaves give the signature
+ *   "hvmhvmhvm", the TSC rate HVM_EXT_TSC_KHZ and a 1 GHz APIC bus; leaf 6
+ *   has ARAT, 0x80000007 invariant TSC; APIC and TSC-deadline exactly when
+ *   the in-kernel APIC exists (HVM_EXT_IRQCHIP), x2APIC never; on Intel
+ *   leaf 0x15's crystal is the APIC bus and its ratio gives the TSC rate.
  */
 #include <cpuid.h>
 #include <errno.h>
@@ -34,6 +43,7 @@
 #include "cpuid_steps.h"
 
 DECLARE_GUEST(cpuid_guest);
+DECLARE_GUEST(cpuid_guest_query);
 
 /* One feature the guest exercises: the CPUID bit that advertises it. */
 struct feature_check {
@@ -166,6 +176,10 @@ static struct hvm_cpuid *alloc_cpuid(uint32_t nent)
 #define F_1_ECX_OSXSAVE		(1U << 27)
 #define F_1_ECX_HYPERVISOR	(1U << 31)
 #define F_81_ECX_SVM		(1U << 2)
+#define F_1_EDX_APIC		(1U << 9)
+#define F_1_EDX_HTT		(1U << 28)
+#define F_6_EAX_ARAT		(1U << 2)
+#define F_87_EDX_INVARIANT_TSC	(1U << 8)
 
 TEST(supported_cpuid)
 {
@@ -209,9 +223,16 @@ TEST(supported_cpuid)
 	e = find_entry(c, 1, 0);
 	ASSERT_NE(NULL, e);
 	EXPECT_EQ(0U, e->ecx & (F_1_ECX_MONITOR | F_1_ECX_VMX |
-				F_1_ECX_X2APIC | F_1_ECX_TSC_DEADLINE |
-				F_1_ECX_OSXSAVE));
+				F_1_ECX_X2APIC | F_1_ECX_OSXSAVE));
 	EXPECT_EQ(F_1_ECX_HYPERVISOR, e->ecx & F_1_ECX_HYPERVISOR);
+	/* The APIC and its deadline timer are emulated, when they exist. */
+	if (ioctl(fd, HVM_CHECK_EXTENSION, HVM_EXT_IRQCHIP) > 0) {
+		EXPECT_EQ(F_1_ECX_TSC_DEADLINE, e->ecx & F_1_ECX_TSC_DEADLINE);
+		EXPECT_EQ(F_1_EDX_APIC, e->edx & F_1_EDX_APIC);
+	} else {
+		EXPECT_EQ(0U, e->ecx & F_1_ECX_TSC_DEADLINE);
+		EXPECT_EQ(0U, e->edx & F_1_EDX_APIC);
+	}
 
 	__cpuid(1, eax, ebx, ecx, edx);
 	if (!(ecx & F_1_ECX_OSXSAVE)) {
@@ -401,6 +422,104 @@ TEST_F(guest, get_cpuid)
 			    c->nent * sizeof(c->entries[0])));
 	free(c);
 	free(supported);
+}
+
+/* The queries of per_vcpu_leaves, in the order the guest runs them. */
+static const uint32_t vcpu_queries[][2] = {
+	{ 0, 0 }, { 1, 0 }, { 0xb, 0 }, { 0xb, 1 }, { 0xb, 2 },
+	{ 0x80000008, 0 }, { 0x40000000, 0 }, { 0x40000010, 0 }, { 6, 0 },
+	{ 0x80000007, 0 }, { 0x15, 0 },
+};
+
+enum { Q_0, Q_1, Q_B0, Q_B1, Q_B2, Q_88, Q_HV, Q_HV_TIMING, Q_6, Q_87, Q_15 };
+
+#define NR_TOPO_VCPUS	3U
+
+static uint32_t reg(struct test_vm *t, unsigned int query, unsigned int r)
+{
+	return guest_result(t, 4 * query + r);
+}
+
+TEST_F(guest, per_vcpu_leaves)
+{
+	struct test_vm *t = &self->t;
+	struct hvm_vcpu_handle *vcpu;
+	bool irqchip, amd = cpu_is_amd();
+	uint32_t signature[3];
+	unsigned int i, q;
+	long tsc_khz;
+
+	ASSERT_EQ(0, test_vm_create(t, GUEST(cpuid_guest_query),
+				    GUEST_MODE_LONG64));
+	for (i = 1; i < NR_TOPO_VCPUS; i++)
+		ASSERT_EQ(0, test_vm_add_vcpu(t, &vcpu));
+	irqchip = ioctl(t->vm.vm_fd, HVM_CHECK_EXTENSION, HVM_EXT_IRQCHIP) > 0;
+	tsc_khz = ioctl(t->vm.vm_fd, HVM_CHECK_EXTENSION, HVM_EXT_TSC_KHZ);
+	ASSERT_LT(0, tsc_khz);
+
+	guest_set_param(t, 0, ARRAY_SIZE(vcpu_queries));
+	for (q = 0; q < ARRAY_SIZE(vcpu_queries); q++) {
+		guest_set_param(t, 1 + 2 * q, vcpu_queries[q][0]);
+		guest_set_param(t, 2 + 2 * q, vcpu_queries[q][1]);
+	}
+	for (i = 0; i < NR_TOPO_VCPUS; i++) {
+		memset(guest_ptr(t, GUEST_RESULT_GPA), 0,
+		       32 * ARRAY_SIZE(vcpu_queries));
+		RUN_EXPECT(&t->vcpus[i], HVM_EXIT_HLT);
+		TH_LOG("vCPU %u: 1.ebx %#x 0xb.0 %#x/%#x/%#x 0xb.1 %#x/%#x/%#x 0x80000008.ecx %#x",
+		       i, reg(t, Q_1, 1), reg(t, Q_B0, 1), reg(t, Q_B0, 2),
+		       reg(t, Q_B0, 3), reg(t, Q_B1, 0), reg(t, Q_B1, 1),
+		       reg(t, Q_B1, 2), reg(t, Q_88, 2));
+
+		EXPECT_LE(0xbU, reg(t, Q_0, 0));
+		/* Initial APIC ID, logical count (a power of two), HTT. */
+		EXPECT_EQ(i, reg(t, Q_1, 1) >> 24);
+		EXPECT_EQ(4U, (reg(t, Q_1, 1) >> 16) & 0xff);
+		EXPECT_EQ(F_1_EDX_HTT, reg(t, Q_1, 3) & F_1_EDX_HTT);
+		EXPECT_EQ(0U, reg(t, Q_1, 2) & F_1_ECX_X2APIC);
+		EXPECT_EQ(irqchip ? F_1_EDX_APIC : 0, reg(t, Q_1, 3) & F_1_EDX_APIC);
+		EXPECT_EQ(irqchip ? F_1_ECX_TSC_DEADLINE : 0,
+			  reg(t, Q_1, 2) & F_1_ECX_TSC_DEADLINE);
+		EXPECT_EQ(F_1_ECX_HYPERVISOR, reg(t, Q_1, 2) & F_1_ECX_HYPERVISOR);
+
+		/* SMT level: 1 thread; core level: 3 cores, shift 2. */
+		EXPECT_EQ(0U, reg(t, Q_B0, 0));
+		EXPECT_EQ(1U, reg(t, Q_B0, 1));
+		EXPECT_EQ(0x100U, reg(t, Q_B0, 2));
+		EXPECT_EQ(2U, reg(t, Q_B1, 0));
+		EXPECT_EQ(NR_TOPO_VCPUS, reg(t, Q_B1, 1));
+		EXPECT_EQ(0x201U, reg(t, Q_B1, 2));
+		EXPECT_EQ(0x2U, reg(t, Q_B2, 2));
+		EXPECT_EQ(i, reg(t, Q_B0, 3));
+		EXPECT_EQ(i, reg(t, Q_B1, 3));
+		EXPECT_EQ(i, reg(t, Q_B2, 3));
+		if (amd)
+			EXPECT_EQ((2U << 12) | (NR_TOPO_VCPUS - 1),
+				  reg(t, Q_88, 2));
+
+		EXPECT_EQ(0x40000010U, reg(t, Q_HV, 0));
+		signature[0] = reg(t, Q_HV, 1);
+		signature[1] = reg(t, Q_HV, 2);
+		signature[2] = reg(t, Q_HV, 3);
+		EXPECT_EQ(0, memcmp(signature, "hvmhvmhvm\0\0", 12));
+		EXPECT_EQ((uint32_t)tsc_khz, reg(t, Q_HV_TIMING, 0));
+		EXPECT_EQ(1000000U, reg(t, Q_HV_TIMING, 1));
+		EXPECT_EQ(F_6_EAX_ARAT, reg(t, Q_6, 0) & F_6_EAX_ARAT);
+		EXPECT_EQ(F_87_EDX_INVARIANT_TSC,
+			  reg(t, Q_87, 3) & F_87_EDX_INVARIANT_TSC);
+
+		if (!amd) {
+			/* crystal Hz * EBX / EAX = the TSC rate, 10 ppm. */
+			double khz;
+
+			ASSERT_NE(0U, reg(t, Q_15, 0));
+			EXPECT_EQ(1000000000U, reg(t, Q_15, 2));
+			khz = 1e6 * reg(t, Q_15, 1) / reg(t, Q_15, 0);
+			EXPECT_GT(tsc_khz * 1e-5, khz > tsc_khz ?
+				  khz - tsc_khz : tsc_khz - khz)
+				TH_LOG("leaf 0x15 says %.1f kHz", khz);
+		}
+	}
 }
 
 TEST_HARNESS_MAIN

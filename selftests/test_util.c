@@ -32,6 +32,7 @@ const char *exit_reason_str(uint32_t reason)
 		[HVM_EXIT_UNHANDLED] = "UNHANDLED",
 		[HVM_EXIT_STOPPED] = "STOPPED",
 		[HVM_EXIT_INTR] = "INTR",
+		[HVM_EXIT_HYPERCALL] = "HYPERCALL",
 	};
 
 	if (reason < ARRAY_SIZE(names) && names[reason])

@@ -524,8 +524,18 @@ static void svm_decode_exit(struct hvm_vcpu *vcpu, struct svm_vcpu *svm)
 		exit->kind = HVM_X_NONE;
 		vcpu->rip += 2;
 		break;
-	case SVM_EXIT_VMRUN:
 	case SVM_EXIT_VMMCALL:
+		/* A hypercall from the guest kernel; #UD from anywhere else. */
+		if (svm->vmcb->save.cpl) {
+			svm_inject_exception(vcpu, UD_VECTOR, false, 0);
+			exit->kind = HVM_X_NONE;
+			break;
+		}
+		exit->kind = HVM_X_HYPERCALL;
+		if (!exit->insn_len)
+			exit->insn_len = 3;	/* 0f 01 d9 */
+		break;
+	case SVM_EXIT_VMRUN:
 	case SVM_EXIT_VMLOAD:
 	case SVM_EXIT_VMSAVE:
 	case SVM_EXIT_STGI:

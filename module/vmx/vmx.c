@@ -637,7 +637,6 @@ static void vmx_vcpu_destroy(struct hvm_vcpu *vcpu)
 static bool vmx_exit_is_ud(u32 reason)
 {
 	switch (reason) {
-	case EXIT_REASON_VMCALL:
 	case EXIT_REASON_VMCLEAR:
 	case EXIT_REASON_VMLAUNCH:
 	case EXIT_REASON_VMPTRLD:
@@ -800,6 +799,16 @@ static void vmx_decode_exit(struct hvm_vcpu *vcpu, struct vmx_vcpu *vmx,
 		/* Dropping dirty lines would hurt the host: act as a no-op. */
 		vcpu->rip += vmx_read(VM_EXIT_INSTRUCTION_LEN);
 		exit->kind = HVM_X_NONE;
+		break;
+	case EXIT_REASON_VMCALL:
+		/* VMCALL exits at any CPL: a hypercall only from CPL 0. */
+		if ((vmx_read(GUEST_SS_AR_BYTES) >> 5) & 3) {
+			vmx_queue_exception(vmx, UD_VECTOR, false, 0);
+			exit->kind = HVM_X_NONE;
+			break;
+		}
+		exit->kind = HVM_X_HYPERCALL;
+		exit->insn_len = vmx_read(VM_EXIT_INSTRUCTION_LEN);
 		break;
 	default:
 		if (vmx_exit_is_ud(reason)) {
