@@ -21,6 +21,7 @@
 #include "../uapi/linux/hvm.h"
 #include "mmu.h"
 #include "stats.h"
+#include "lapic.h"
 
 struct hvm_vm;
 struct hvm_vcpu;
@@ -289,6 +290,18 @@ struct hvm_vcpu {
 		u64 dr6;
 		u64 dr7;
 	} dbg;
+
+	/*
+	 * Interrupts (lapic.c, irq.c), when hvm_irqchip_supported():
+	 * apic.vcpu is NULL without.  mp_state is the vCPU thread's; a
+	 * HALTED or WAIT_SIPI vCPU sleeps on irq_wq.  pid is the thread that
+	 * last ran the vCPU, for directed yields (RCU: readers hold
+	 * rcu_read_lock()).
+	 */
+	struct hvm_lapic apic;
+	u32 mp_state;
+	wait_queue_head_t irq_wq;
+	struct pid __rcu *pid;
 };
 
 /* Guest PAT value: every entry UC, WC, WT, WP, WB or UC- (SDM 11.12.2). */
@@ -369,6 +382,13 @@ void hvm_kick_vcpus(struct hvm_vm *vm);
 void hvm_irq_before_entry(struct hvm_vcpu *vcpu);
 u8 hvm_lapic_get_cr8(struct hvm_vcpu *vcpu);
 void hvm_lapic_set_cr8(struct hvm_vcpu *vcpu, u8 cr8);
+/*
+ * A backend gives back an interrupt it took with inject_irq but could not
+ * deliver after all (its vector goes from ISR back to IRR).
+ */
+void hvm_irq_cancel(struct hvm_vcpu *vcpu, u8 vector);
+/* The backend provides every interrupt delivery op: HVM_EXT_IRQCHIP. */
+bool hvm_irqchip_supported(void);
 
 /* vcpu.c */
 int hvm_create_vcpu(struct hvm_vm *vm, u32 id);

@@ -200,6 +200,8 @@ long hvm_check_extension(unsigned long ext)
 		return tsc_khz;
 	case HVM_EXT_HYPERCALL:
 		return 1;
+	case HVM_EXT_IRQCHIP:
+		return hvm_irqchip_supported();
 	default:
 		return 0;
 	}
@@ -286,6 +288,9 @@ static int __init hvm_init(void)
 static void __exit hvm_exit(void)
 {
 	misc_deregister(&hvm_miscdev);
+	/* vCPUs are freed by RCU callbacks; kicks may be in flight. */
+	rcu_barrier();
+	hvm_irq_exit();
 	if (hvm_ops->unload)
 		hvm_ops->unload();
 }

@@ -639,6 +639,48 @@ static int hvm_ring_notify(struct hvm_ring *ring, unsigned long mask)
 	return 0;
 }
 
+/* MSI address: 0xfee in 31:20, destination in 19:12, logical in bit 2. */
+#define MSI_ADDR_BASE		0xfee00000ULL
+#define MSI_ADDR_DEST_SHIFT	12
+#define MSI_ADDR_LOGICAL	BIT_ULL(2)
+#define MSI_ADDR_BITS		(0xfff00000ULL | (0xffULL << 12) | MSI_ADDR_LOGICAL)
+/* MSI data: vector in 7:0, delivery mode in 10:8, level trigger in 15. */
+#define MSI_DATA_MODE_SHIFT	8
+#define MSI_DATA_LEVEL		BIT(15)
+#define MSI_DATA_BITS		(0xff | (7 << MSI_DATA_MODE_SHIFT) | MSI_DATA_LEVEL)
+
+/*
+ * HVM_RING_SIGNAL_MSI: a device's interrupt, delivered to the local
+ * APICs it names.  Returns how many accepted it.
+ */
+static long hvm_ring_signal_msi(struct hvm_ring *ring,
+				struct hvm_msi __user *uarg)
+{
+	struct hvm_msi msi;
+	u32 mode, vector;
+
+	if (!hvm_irqchip_supported())
+		return -ENOTTY;
+	if (copy_from_user(&msi, uarg, sizeof(msi)))
+		return -EFAULT;
+	mode = (msi.data >> MSI_DATA_MODE_SHIFT) & 7;
+	vector = msi.data & 0xff;
+	if (msi.flags || (msi.address & ~MSI_ADDR_BITS) ||
+	    (msi.address & 0xfff00000ULL) != MSI_ADDR_BASE ||
+	    (msi.data & ~MSI_DATA_BITS))
+		return -EINVAL;
+	if (mode != 0 && mode != 1 && mode != 4)
+		return -EINVAL;
+	if (mode != 4 && vector < 16)
+		return -EINVAL;
+	if (READ_ONCE(ring->detached))
+		return -EPIPE;
+	return hvm_irq_deliver(ring->vm, NULL, mode << MSI_DATA_MODE_SHIFT,
+			       vector, (msi.address >> MSI_ADDR_DEST_SHIFT) & 0xff,
+			       msi.address & MSI_ADDR_LOGICAL, 0,
+			       msi.data & MSI_DATA_LEVEL);
+}
+
 static long hvm_ring_ioctl(struct file *filp, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -651,6 +693,8 @@ static long hvm_ring_ioctl(struct file *filp, unsigned int cmd,
 		return hvm_ring_add_posted(ring, (void __user *)arg);
 	case HVM_RING_STOP_VM:
 		return hvm_ring_stop_vm(ring, arg);
+	case HVM_RING_SIGNAL_MSI:
+		return hvm_ring_signal_msi(ring, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -67,6 +67,8 @@ static const struct hvm_stat_field hvm_stat_fields[] = {
 	VCPU_STAT("halts", halts, 0),
 	VCPU_STAT("injections", injections, 0),
 	VCPU_STAT("guest_ns", guest_ns, HVM_STATS_UNIT_NANOSECONDS),
+	VCPU_STAT("irq_injections", irq_injections, 0),
+	VCPU_STAT("halt_wakeups", halt_wakeups, 0),
 	/* VM only from here. */
 	{ "vcpus", HVM_SRC_VCPUS, HVM_STATS_TYPE_INSTANT, 0 },
 	MMU_STAT("mem_faults", faults, 0),
@@ -77,7 +79,7 @@ static const struct hvm_stat_field hvm_stat_fields[] = {
 		 HVM_STATS_TYPE_INSTANT | HVM_STATS_UNIT_PAGES),
 };
 
-#define HVM_NR_VCPU_FIELDS	20
+#define HVM_NR_VCPU_FIELDS	22
 #define HVM_NR_FIELDS		ARRAY_SIZE(hvm_stat_fields)
 
 /* The file layout; everything before the data is fixed. */

@@ -32,6 +32,8 @@ struct hvm_vcpu_stat {
 	u64 halts;
 	u64 injections;		/* exceptions injected into the guest */
 	u64 guest_ns;
+	u64 irq_injections;	/* interrupts and NMIs injected */
+	u64 halt_wakeups;	/* HLT with IF=1 ended by an interrupt */
 };
 
 /*

@@ -11,6 +11,8 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched.h>
+#include <linux/pid.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/fpu/xcr.h>
@@ -184,6 +186,8 @@ static int hvm_emul_mmio_read(void *opaque, u64 gpa, unsigned int size,
 	struct hvm_emul_state *st = opaque;
 	int ret;
 
+	if (hvm_lapic_mmio_hit(st->vcpu, gpa))
+		return hvm_lapic_mmio_read(st->vcpu, gpa, size, val);
 	ret = hvm_io_access(st->vcpu, HVM_IO_MMIO, gpa, size, false, val);
 	if (ret == -EAGAIN)
 		st->to_user = true;
@@ -196,6 +200,8 @@ static int hvm_emul_mmio_write(void *opaque, u64 gpa, unsigned int size,
 	struct hvm_emul_state *st = opaque;
 	int ret;
 
+	if (hvm_lapic_mmio_hit(st->vcpu, gpa))
+		return hvm_lapic_mmio_write(st->vcpu, gpa, size, val);
 	ret = hvm_io_access(st->vcpu, HVM_IO_MMIO, gpa, size, true, &val);
 	if (ret == -EAGAIN) {
 		/* Handed to userspace: the write itself is done. */
@@ -324,8 +330,10 @@ static int hvm_handle_msr(struct hvm_vcpu *vcpu, bool is_write)
 	struct hvm_run *run = vcpu->run;
 	int ret;
 
-	/* The local APIC's MSRs go first (irq.c), then the platform's. */
-	ret = hvm_msr_emulate(vcpu, index, is_write, &data);
+	/* The local APIC's MSRs go first (lapic.c), then the platform's. */
+	ret = hvm_lapic_msr(vcpu, index, is_write, &data);
+	if (ret == -ENOENT)
+		ret = hvm_msr_emulate(vcpu, index, is_write, &data);
 	if (ret == -ENOENT && is_write)
 		ret = hvm_ops->set_msr(vcpu, index, data);
 	else if (ret == -ENOENT)
@@ -413,6 +421,128 @@ static int hvm_handle_hypercall(struct hvm_vcpu *vcpu)
 	return HVM_EXIT_TO_USER;
 }
 
+/* ---- interrupts: HLT, INIT/SIPI, PAUSE --------------------------------- */
+
+/* The register state INIT leaves (SDM 9.1.1, APM 14.1.3). */
+static void hvm_vcpu_load_init_state(struct hvm_vcpu *vcpu)
+{
+	struct hvm_segment data = {
+		.limit = 0xffff, .attrib = 0x93,	/* P, S, data, RW, A */
+	};
+	struct hvm_sregs sregs = {
+		.cs = { .selector = 0xf000, .base = 0xffff0000,
+			.limit = 0xffff, .attrib = 0x9b },
+		.ds = data, .es = data, .fs = data, .gs = data, .ss = data,
+		.tr = { .limit = 0xffff, .attrib = 0x8b },
+		.ldt = { .limit = 0xffff, .attrib = 0x82 },
+		.gdt = { .limit = 0xffff },
+		.idt = { .limit = 0xffff },
+		.cr0 = X86_CR0_ET | X86_CR0_CD | X86_CR0_NW,
+	};
+
+	hvm_ops->reset_events(vcpu);
+	hvm_ops->set_sregs(vcpu, &sregs);
+	memset(vcpu->gprs, 0, sizeof(vcpu->gprs));
+	vcpu->rip = 0xfff0;
+	vcpu->rflags = X86_EFLAGS_FIXED;
+	vcpu->io.replay = false;
+	hvm_lapic_init_reset(vcpu);
+}
+
+/* SIPI: real mode at vector << 12 (CS = vector << 8, IP = 0). */
+static void hvm_vcpu_start_at_sipi(struct hvm_vcpu *vcpu, u8 vector)
+{
+	struct hvm_sregs sregs;
+
+	hvm_ops->get_sregs(vcpu, &sregs);
+	sregs.cs.selector = vector << 8;
+	sregs.cs.base = (u64)vector << 12;
+	hvm_ops->set_sregs(vcpu, &sregs);
+	vcpu->rip = 0;
+}
+
+/* Requests other vCPUs left in the APIC (INIT, SIPI), and HLT's end. */
+static void hvm_vcpu_process_events(struct hvm_vcpu *vcpu)
+{
+	struct hvm_lapic *apic = &vcpu->apic;
+
+	if (test_and_clear_bit(HVM_APIC_EV_INIT, &apic->events)) {
+		/* A SIPI already pending follows the INIT: keep it. */
+		hvm_vcpu_load_init_state(vcpu);
+		vcpu->mp_state = HVM_MP_STATE_WAIT_SIPI;
+	}
+	if (test_and_clear_bit(HVM_APIC_EV_SIPI, &apic->events) &&
+	    vcpu->mp_state == HVM_MP_STATE_WAIT_SIPI) {
+		hvm_vcpu_start_at_sipi(vcpu, READ_ONCE(apic->sipi_vector));
+		vcpu->mp_state = HVM_MP_STATE_RUNNABLE;
+	}
+	if (vcpu->mp_state == HVM_MP_STATE_HALTED &&
+	    (test_bit(HVM_APIC_EV_NMI, &apic->events) ||
+	     hvm_lapic_pending_vector(apic) >= 0)) {
+		vcpu->mp_state = HVM_MP_STATE_RUNNABLE;
+		hvm_stat_inc(vcpu, halt_wakeups);
+	}
+}
+
+/* What ends the sleep of a HALTED or WAIT_SIPI vCPU. */
+static bool hvm_vcpu_wake_due(struct hvm_vcpu *vcpu)
+{
+	struct hvm_lapic *apic = &vcpu->apic;
+
+	if (READ_ONCE(vcpu->vm->stopped) ||
+	    test_bit(HVM_APIC_EV_INIT, &apic->events))
+		return true;
+	if (vcpu->mp_state == HVM_MP_STATE_WAIT_SIPI)
+		return test_bit(HVM_APIC_EV_SIPI, &apic->events);
+	return test_bit(HVM_APIC_EV_NMI, &apic->events) ||
+	       hvm_lapic_pending_vector(apic) >= 0;
+}
+
+/*
+ * A PAUSE loop: give the CPU to a sibling whose thread is runnable but
+ * not running (maybe the lock holder), else to anyone.
+ */
+static void hvm_vcpu_pause_yield(struct hvm_vcpu *vcpu)
+{
+	struct hvm_vm *vm = vcpu->vm;
+	int i, start = vcpu->id + 1;
+
+	for (i = 0; i < HVM_MAX_VCPUS - 1; i++) {
+		struct task_struct *task = NULL;
+		struct hvm_vcpu *other;
+		int yielded;
+
+		rcu_read_lock();
+		other = rcu_dereference(vm->vcpus[(start + i) % HVM_MAX_VCPUS]);
+		if (other && other != vcpu && READ_ONCE(other->guest_cpu) < 0)
+			task = get_pid_task(rcu_dereference(other->pid),
+					    PIDTYPE_PID);
+		rcu_read_unlock();
+		if (!task)
+			continue;
+		yielded = task != current ? yield_to(task, true) : 0;
+		put_task_struct(task);
+		if (yielded > 0)
+			return;
+	}
+	/* Nobody in particular: let the scheduler pick (not yield()). */
+	schedule();
+}
+
+/* The thread running the vCPU now, for the siblings' directed yields. */
+static void hvm_vcpu_note_thread(struct hvm_vcpu *vcpu)
+{
+	struct pid *old = rcu_dereference_protected(vcpu->pid, 1);
+
+	if (old == task_pid(current))
+		return;
+	rcu_assign_pointer(vcpu->pid, get_pid(task_pid(current)));
+	if (old) {
+		synchronize_rcu();
+		put_pid(old);
+	}
+}
+
 /* ---- run loop ----------------------------------------------------------- */
 
 static int hvm_handle_exit(struct hvm_vcpu *vcpu)
@@ -435,8 +565,20 @@ static int hvm_handle_exit(struct hvm_vcpu *vcpu)
 	case HVM_X_HLT:
 		hvm_stat_inc(vcpu, halts);
 		hvm_skip_insn(vcpu, 1);
+		/* With an APIC and IF=1, wait here for the interrupt. */
+		if (vcpu->apic.vcpu && (vcpu->rflags & X86_EFLAGS_IF)) {
+			vcpu->mp_state = HVM_MP_STATE_HALTED;
+			return HVM_RESUME_GUEST;
+		}
 		vcpu->run->exit_reason = HVM_EXIT_HLT;
 		return HVM_EXIT_TO_USER;
+	case HVM_X_IRQ_WINDOW:
+	case HVM_X_NMI_WINDOW:
+		/* The next entry injects what waited for the window. */
+		return HVM_RESUME_GUEST;
+	case HVM_X_PAUSE:
+		hvm_vcpu_pause_yield(vcpu);
+		return HVM_RESUME_GUEST;
 	case HVM_X_IO:
 		return hvm_handle_pio(vcpu);
 	case HVM_X_NPF:
@@ -544,6 +686,8 @@ static int hvm_vcpu_run(struct hvm_vcpu *vcpu)
 		WRITE_ONCE(run->regs_dirty, 0);
 	}
 	run->exit_reason = HVM_EXIT_NONE;
+	if (vcpu->apic.vcpu)
+		hvm_vcpu_note_thread(vcpu);
 
 	ret = 0;
 	if (!hvm_vcpu_stopped(vcpu))
@@ -556,6 +700,17 @@ static int hvm_vcpu_run(struct hvm_vcpu *vcpu)
 			break;
 		}
 		cond_resched();
+
+		if (vcpu->apic.vcpu) {
+			hvm_vcpu_process_events(vcpu);
+			if (vcpu->mp_state != HVM_MP_STATE_RUNNABLE) {
+				/* Sleeps until an interrupt, a SIPI or a signal. */
+				if (wait_event_interruptible(vcpu->irq_wq,
+							     hvm_vcpu_wake_due(vcpu)))
+					ret = -EINTR;
+				continue;
+			}
+		}
 
 		ret = hvm_vcpu_enter(vcpu);
 		if (ret)
@@ -594,6 +749,7 @@ static long hvm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 	struct hvm_vcpu *vcpu = filp->private_data;
 	void __user *argp = (void __user *)arg;
 	struct hvm_debugregs dbg;
+	struct hvm_mp_state mp;
 	struct hvm_sregs sregs;
 	struct hvm_regs regs;
 	long ret = 0;
@@ -649,6 +805,26 @@ static long hvm_vcpu_ioctl(struct file *filp, unsigned int cmd,
 		else
 			ret = hvm_set_debugregs(vcpu, &dbg);
 		break;
+	case HVM_GET_MP_STATE:
+		if (!vcpu->apic.vcpu) {
+			ret = -ENOTTY;
+			break;
+		}
+		mp.state = vcpu->mp_state;
+		mp.reserved = 0;
+		if (copy_to_user(argp, &mp, sizeof(mp)))
+			ret = -EFAULT;
+		break;
+	case HVM_SET_MP_STATE:
+		if (!vcpu->apic.vcpu)
+			ret = -ENOTTY;
+		else if (copy_from_user(&mp, argp, sizeof(mp)))
+			ret = -EFAULT;
+		else if (mp.reserved || mp.state > HVM_MP_STATE_WAIT_SIPI)
+			ret = -EINVAL;
+		else
+			vcpu->mp_state = mp.state;
+		break;
 	default:
 		ret = -ENOTTY;
 		break;
@@ -668,15 +844,25 @@ static int hvm_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 	return vm_insert_page(vma, vma->vm_start, virt_to_page(vcpu->run));
 }
 
+/* After every RCU reader (kicks, MSIs, directed yields) is done. */
+static void hvm_vcpu_free_rcu(struct rcu_head *head)
+{
+	struct hvm_vcpu *vcpu = container_of(head, struct hvm_vcpu, rcu);
+
+	put_pid(rcu_dereference_protected(vcpu->pid, 1));
+	kfree(vcpu);
+}
+
 static void hvm_vcpu_free(struct hvm_vcpu *vcpu)
 {
+	hvm_lapic_destroy(vcpu);
 	hvm_ring_drop_pending(vcpu);
 	hvm_fpu_free(vcpu);
 	free_page((unsigned long)vcpu->run);
 	hvm_mmu_cache_free(&vcpu->mmu_cache);
 	hvm_stat_block_put(vcpu->stat);
-	/* hvm_kick_vcpus() may still be reading guest_cpu. */
-	kfree_rcu(vcpu, rcu);
+	/* hvm_kick_vcpus() and senders may still be reading it. */
+	call_rcu(&vcpu->rcu, hvm_vcpu_free_rcu);
 }
 
 static int hvm_vcpu_release(struct inode *inode, struct file *filp)
@@ -717,6 +903,8 @@ int hvm_create_vcpu(struct hvm_vm *vm, u32 id)
 	vcpu->guest_cpu = -1;
 	vcpu->xcr0 = XFEATURE_MASK_FP;
 	mutex_init(&vcpu->mutex);
+	init_waitqueue_head(&vcpu->irq_wq);
+	vcpu->mp_state = HVM_MP_STATE_RUNNABLE;
 	vcpu->stat = hvm_stat_block_alloc(id);
 	if (!vcpu->stat) {
 		kfree(vcpu);
@@ -736,6 +924,8 @@ int hvm_create_vcpu(struct hvm_vm *vm, u32 id)
 	}
 	vcpu->rflags = X86_EFLAGS_FIXED;
 	hvm_msr_reset(vcpu);
+	if (hvm_irqchip_supported())
+		hvm_lapic_create(vcpu);
 	ret = hvm_ops->vcpu_init(vcpu);
 	if (ret)
 		goto err_free;

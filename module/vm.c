@@ -76,6 +76,8 @@ void hvm_kick_vcpus(struct hvm_vm *vm)
 		cpu = READ_ONCE(vcpu->guest_cpu);
 		if (cpu >= 0 && cpu != raw_smp_processor_id())
 			smp_call_function_single(cpu, hvm_kick_nop, NULL, 1);
+		/* A HALTED or WAIT_SIPI vCPU re-checks too (a stop). */
+		wake_up(&vcpu->irq_wq);
 	}
 	rcu_read_unlock();
 }
