@@ -309,6 +309,7 @@ static int svm_vcpu_init(struct hvm_vcpu *vcpu)
 	ctl->msrpm_base_pa = __pa(svm_msrpm);
 	ctl->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
 	ctl->nested_cr3 = __pa(vcpu->vm->mmu.root);
+	svm_irq_vcpu_init(svm);
 	svm_reset_state(vcpu);
 	return 0;
 }
@@ -605,7 +606,11 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 	struct svm_cpu *c;
 	bool guest_dbg;
 	int cpu, tlb_gen;
+	bool irq_exit;
 
+	/* An instruction the core completed ends its STI/MOV SS shadow. */
+	if (vmcb->save.rip != vcpu->rip)
+		vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
 	vmcb->save.rip = vcpu->rip;
 	vmcb->save.rflags = vcpu->rflags;
 	vmcb->save.rsp = vcpu->gprs[HVM_RSP];
@@ -618,15 +623,6 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 	vmcb->save.dr6 = DR6_RESERVED;
 	/* No clean bits are used: the CPU reloads the whole VMCB. */
 	vmcb->control.clean = 0;
-	/*
-	 * Written on every entry, not once: QEMU's VMRUN, when it refuses a
-	 * VMCB, stores its own interrupt control (V_INTR_MASKING clear) and
-	 * registers into it (svm_undo_refused_entry()).  Without
-	 * V_INTR_MASKING a guest running with IF=0 holds off every host
-	 * interrupt, kicks included, for as long as it loops.  The guest's
-	 * TPR rides in V_TPR and is read back after every exit.
-	 */
-	vmcb->control.int_ctl = V_INTR_MASKING_MASK | svm->v_tpr;
 	memcpy(&svm->entry_save, &vmcb->save, sizeof(vmcb->save));
 
 	/* Until the exit: the guest's FPU registers in the CPU (fpu.c). */
@@ -637,6 +633,15 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 	WRITE_ONCE(vcpu->guest_cpu, cpu);
 	/* Pairs with hvm_kick_vcpus(): see tlb_gen after publishing cpu. */
 	smp_mb();
+	/*
+	 * int_ctl is written on every entry, not once: QEMU's VMRUN, when it
+	 * refuses a VMCB, stores its own interrupt control (V_INTR_MASKING
+	 * clear) and registers into it (svm_undo_refused_entry()).  Without
+	 * V_INTR_MASKING a guest running with IF=0 holds off every host
+	 * interrupt, kicks included, for as long as it loops.  The guest's
+	 * TPR rides in V_TPR and is read back after every exit.
+	 */
+	svm_irq_before_entry(vcpu);
 	tlb_gen = atomic_read(&vm->tlb_gen);
 	if (svm->last_cpu != cpu || svm->asid_gen != c->asid_gen ||
 	    svm->tlb_gen != tlb_gen) {
@@ -673,8 +678,6 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 	/* Before anything reads the VMCB, its CR4 included. */
 	if (vmcb->control.exit_code == SVM_EXIT_ERR)
 		svm_undo_refused_entry(svm);
-	else
-		svm->v_tpr = vmcb->control.int_ctl & V_TPR_MASK;
 	hvm_load_host_xstate(vcpu, vmcb->save.cr4);
 	/* #VMEXIT leaves DR6 as the guest had it, DR7 disabled (APM 15.5.2). */
 	hvm_dr_load_host(guest_dbg, vmcb->save.dr6 != DR6_RESERVED);
@@ -691,10 +694,14 @@ static int svm_vcpu_run(struct hvm_vcpu *vcpu)
 	vcpu->gprs[HVM_RAX] = vmcb->save.rax;
 	/* A hardware task switch clears the local enables L0-3. */
 	vcpu->dbg.dr7 = vmcb->save.dr7 | (vcpu->dbg.dr7 & HVM_DR7_GD);
+	/* A refused VMCB's int_ctl is not the guest's. */
+	irq_exit = vmcb->control.exit_code != SVM_EXIT_ERR &&
+		   svm_irq_after_exit(vcpu);
 	/* A shutdown ends all delivery: nothing is left to re-inject. */
 	if (vmcb->control.exit_code != SVM_EXIT_SHUTDOWN)
 		svm_requeue_event(&vmcb->control);
-	svm_decode_exit(vcpu, svm);
+	if (!irq_exit)
+		svm_decode_exit(vcpu, svm);
 	return 0;
 }
 
@@ -736,7 +743,7 @@ static void svm_get_sregs(struct hvm_vcpu *vcpu, struct hvm_sregs *sregs)
 	sregs->cr2 = save->cr2;
 	sregs->cr3 = save->cr3;
 	sregs->cr4 = save->cr4;
-	sregs->cr8 = ((struct svm_vcpu *)vcpu->arch)->v_tpr;
+	sregs->cr8 = hvm_lapic_get_cr8(vcpu);
 	sregs->efer = save->efer & ~EFER_SVME;
 }
 
@@ -772,6 +779,7 @@ static int svm_set_sregs(struct hvm_vcpu *vcpu, const struct hvm_sregs *sregs)
 	save->efer = sregs->efer | EFER_SVME;
 	save->cpl = (sregs->ss.attrib >> 5) & 3;
 	svm->v_tpr = sregs->cr8;
+	hvm_lapic_set_cr8(vcpu, sregs->cr8);
 	return 0;
 }
 
@@ -927,4 +935,11 @@ const struct hvm_backend_ops hvm_svm_ops = {
 	.get_msr		= svm_get_msr,
 	.set_msr		= svm_set_msr,
 	/* No cpuid_filter: RDTSCP and RDPID read the guest's TSC_AUX. */
+	.irq_allowed		= svm_irq_allowed,
+	.nmi_allowed		= svm_nmi_allowed,
+	.inject_irq		= svm_inject_irq,
+	.inject_nmi		= svm_inject_nmi,
+	.request_irq_window	= svm_request_irq_window,
+	.request_nmi_window	= svm_request_nmi_window,
+	.reset_events		= svm_reset_events,
 };
