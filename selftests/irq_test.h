@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* irq_test and its guest (irq_guest.c): cases, vectors, result words. */
+#ifndef HVM_SELFTEST_IRQ_TEST_H
+#define HVM_SELFTEST_IRQ_TEST_H
+
+#define IRQ_CASE_MSI_COUNT	1
+#define IRQ_CASE_PRIORITY	2
+#define IRQ_CASE_TPR		3
+#define IRQ_CASE_STI_SHADOW	4
+#define IRQ_CASE_HLT_WAKEUP	5
+#define IRQ_CASE_NMI		6
+
+#define IRQ_VECTOR_LOW		0x30
+#define IRQ_VECTOR		0x40
+#define IRQ_VECTOR_MID		0x50
+#define IRQ_VECTOR_HIGH		0x70
+/* CR8 value that holds IRQ_VECTOR (class 4) but not IRQ_VECTOR_HIGH. */
+#define IRQ_TPR_CLASS		5
+
+/* Rounds of a wait loop, each an exit: long enough to see it happen. */
+#define IRQ_WAIT_ROUNDS		200000
+#define IRQ_DUP_ROUNDS		200
+#define IRQ_BLOCKED_ROUNDS	2000
+
+/* GUEST_RESULT words. */
+#define IRQ_R_DONE		0
+#define IRQ_R_COUNT		1
+#define IRQ_R_ORDER		2	/* vectors in handling order, a byte each */
+#define IRQ_R_MAX_DEPTH		3
+#define IRQ_R_ISR_OK		4
+#define IRQ_R_MARKER		5
+#define IRQ_R_IRR		6
+#define IRQ_R_TPR		7
+#define IRQ_R_BEFORE		8
+#define IRQ_R_NMIS		9
+#define IRQ_R_NMI_BLOCKED	10
+
+#endif /* HVM_SELFTEST_IRQ_TEST_H */
