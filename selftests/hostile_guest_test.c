@@ -7,10 +7,14 @@
  *
  * vmx_svm_instructions_ud: the 8 SVM and 13 VMX instructions all raise #UD
  *   in the guest, whichever the vendor (a guest is never told it may use
- *   either, and AMD CPUs have no VMX nor Intel CPUs SVM).
+ *   either, and AMD CPUs have no VMX nor Intel CPUs SVM), except the
+ *   vendor's hypercall instruction (VMMCALL on AMD, VMCALL on Intel) at
+ *   CPL 0, which is one HVM_EXIT_HYPERCALL and then completes.
  * host_msrs: RDMSR/WRMSR of host-sensitive MSRs.  Those the kernel does
  *   not keep per guest must exit to userspace (the guest reads what the
- *   test answers, a refused write is #GP); EFER writes setting SVME or a
+ *   test answers, a refused write is #GP); FEATURE_CONTROL, APIC_BASE and
+ *   HWCR, which the kernel emulates on one vendor or another, either exit
+ *   or read a value that is not the host's; EFER writes setting SVME or a
  *   reserved bit are #GP, and the guest's EFER never shows SVME; TSC_AUX,
  *   LSTAR and SYSENTER_EIP are the guest's own copies (reads never return
  *   a non-zero host value, writes succeed in the guest and leave the
@@ -252,6 +256,32 @@ static void start_scenario(FIXTURE_DATA(hostile) *self, uint64_t scenario)
 	guest_set_param(&self->t, 0, scenario);
 }
 
+/*
+ * Runs the HOSTILE_UD scenario to its HLT.  VMMCALL (AMD) or VMCALL
+ * (Intel) at CPL 0 is the hypercall (HVM_EXIT_HYPERCALL): answered with 0
+ * and counted; every other instruction of the list must raise #UD.
+ */
+static unsigned int run_ud_scenario(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(hostile) *self,
+				    struct hvm_vcpu_handle *vcpu)
+{
+	unsigned int hypercalls = 0;
+
+	start_scenario(self, HOSTILE_UD);
+	for (;;) {
+		EXPECT_EQ(0, hvm_vcpu_run(vcpu));
+		if (vcpu->run->exit_reason != HVM_EXIT_HYPERCALL)
+			break;
+		vcpu->run->hypercall.ret = 0;
+		if (++hypercalls > 2)
+			break;
+	}
+	EXPECT_EQ((uint32_t)HVM_EXIT_HLT, vcpu->run->exit_reason)
+		TH_LOG("exit %s", exit_reason_str(vcpu->run->exit_reason));
+	EXPECT_EQ(1ULL, guest_result(&self->t, 1));
+	return hypercalls;
+}
+
 TEST_F_TIMEOUT(hostile, vmx_svm_instructions_ud, 60)
 {
 	static const char *const names[HOSTILE_UD_COUNT] = {
@@ -260,17 +290,22 @@ TEST_F_TIMEOUT(hostile, vmx_svm_instructions_ud, 60)
 		"vmxoff", "vmfunc", "vmxon", "vmptrld", "vmptrst", "vmclear",
 		"vmread", "vmwrite", "invept", "invvpid",
 	};
+	/* The vendor's own hypercall instruction exits instead. */
+	const char *hypercall = cpu_is_amd() ? "vmmcall" : "vmcall";
 	unsigned int i;
 
-	start_scenario(self, HOSTILE_UD);
-	RUN_EXPECT(&self->t.vcpus[0], HVM_EXIT_HLT);
-	EXPECT_EQ(1ULL, guest_result(&self->t, 1));
-	for (i = 0; i < HOSTILE_UD_COUNT; i++)
-		EXPECT_EQ(6ULL, guest_result(&self->t, HOSTILE_UD_FIRST + i))
-			TH_LOG("%s: vector %llu, wanted #UD",
+	EXPECT_EQ(1U, run_ud_scenario(_metadata, self, &self->t.vcpus[0]));
+	for (i = 0; i < HOSTILE_UD_COUNT; i++) {
+		bool native = names[i] && !strcmp(names[i], hypercall);
+
+		EXPECT_EQ(native ? (uint64_t)HOSTILE_NO_FAULT : 6ULL,
+			  guest_result(&self->t, HOSTILE_UD_FIRST + i))
+			TH_LOG("%s: vector %llu, wanted %s",
 			       names[i] ? names[i] : "?",
 			       (unsigned long long)guest_result(&self->t,
-						HOSTILE_UD_FIRST + i));
+						HOSTILE_UD_FIRST + i),
+			       native ? "a hypercall exit" : "#UD");
+	}
 	check_sibling(_metadata, self);
 }
 
@@ -279,6 +314,12 @@ enum msr_expect {
 	MSR_TO_USER,		/* both exit to userspace */
 	MSR_GUEST_COPY,		/* in-kernel, the guest's own value */
 	MSR_WRITE_GP,		/* in-kernel read, the write is #GP */
+	/*
+	 * Emulated by the kernel on some vendor (the platform MSRs, the
+	 * local APIC's) or handed to userspace: never the host's value,
+	 * and the host's register untouched either way.
+	 */
+	MSR_NOT_HOST,
 };
 
 struct msr_case {
@@ -291,13 +332,13 @@ struct msr_case {
 static const struct msr_case msr_cases[] = {
 	{ 0x48, 1, MSR_TO_USER, "SPEC_CTRL" },
 	{ 0x1d9, 1, MSR_TO_USER, "DEBUGCTL" },
-	{ 0x3a, 1, MSR_TO_USER, "FEATURE_CONTROL" },
+	{ 0x3a, 1, MSR_NOT_HOST, "FEATURE_CONTROL" },
 	{ 0x480, 1, MSR_TO_USER, "VMX_BASIC" },
 	{ 0x48b, 1, MSR_TO_USER, "VMX_PROCBASED_CTLS2" },
-	{ 0x1b, 0x800, MSR_TO_USER, "APIC_BASE" },
+	{ 0x1b, 0x800, MSR_NOT_HOST, "APIC_BASE" },
 	{ 0xc0010114, 0x10, MSR_TO_USER, "VM_CR" },
 	{ 0xc0010117, 0x1000, MSR_TO_USER, "VM_HSAVE_PA" },
-	{ 0xc0010015, 1, MSR_TO_USER, "HWCR" },
+	{ 0xc0010015, 1, MSR_NOT_HOST, "HWCR" },
 	{ 0xc0000080, 1ULL << 12, MSR_WRITE_GP, "EFER.SVME" },
 	{ 0xc0000080, 1ULL << 63, MSR_WRITE_GP, "EFER reserved" },
 	{ 0xc0000103, 0x1234, MSR_GUEST_COPY, "TSC_AUX" },
@@ -416,6 +457,18 @@ TEST_F_TIMEOUT(hostile, host_msrs, 60)
 			EXPECT_EQ(0ULL, value & (1ULL << 12)) TH_LOG("SVME");
 			EXPECT_EQ(13ULL, vec_w);
 			EXPECT_EQ(0U, user_reads[i] + user_writes[i]);
+			break;
+		case MSR_NOT_HOST:
+			EXPECT_EQ(NO_FAULT, vec_r);
+			if (user_reads[i]) {
+				EXPECT_EQ(user_msr_value(c->index), value);
+				break;
+			}
+			for (cpu = 0; !msr_dev && cpu < cpus; cpu++)
+				if (before[cpu][i] != ~0ULL && before[cpu][i])
+					EXPECT_NE(before[cpu][i], value)
+						TH_LOG("%s: the guest read the host's value on CPU %d",
+						       c->name, cpu);
 			break;
 		case MSR_GUEST_COPY:
 			EXPECT_EQ(NO_FAULT, vec_r);
@@ -589,9 +642,7 @@ TEST_F_TIMEOUT(hostile, triple_fault, 60)
 	/* The vCPU is usable again once its state is loaded anew. */
 	ASSERT_EQ(0, hvm_vcpu_setup_long64(vcpu, GUEST_CODE_GPA, self->t.ram,
 					   GUEST_RAM_GPA, GUEST_PT_GPA));
-	start_scenario(self, HOSTILE_UD);
-	RUN_EXPECT(vcpu, HVM_EXIT_HLT);
-	EXPECT_EQ(1ULL, guest_result(&self->t, 1));
+	run_ud_scenario(_metadata, self, vcpu);
 	check_sibling(_metadata, self);
 }
 
