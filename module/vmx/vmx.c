@@ -739,6 +739,7 @@ static void vmx_decode_exit(struct hvm_vcpu *vcpu, struct vmx_vcpu *vmx,
 		break;
 	case EXIT_REASON_INTERRUPT_WINDOW:
 	case EXIT_REASON_NMI_WINDOW:
+	case EXIT_REASON_PAUSE_INSTRUCTION:
 	case EXIT_REASON_TPR_BELOW_THRESHOLD:
 		exit->kind = vmx_irq_exit_kind(vcpu, vmx, reason);
 		break;
@@ -1010,7 +1011,7 @@ static int vmx_vcpu_run(struct hvm_vcpu *vcpu)
 	kernel_fpu_end();
 
 	if (failed) {
-		vmx->inject_info = 0;
+		vmx_irq_entry_failed(vcpu, vmx);
 		memset(&vcpu->exit, 0, sizeof(vcpu->exit));
 		vcpu->exit.kind = HVM_X_FAIL_ENTRY;
 		vcpu->exit.hw_code = VMX_HW_CODE_VMFAIL;
@@ -1028,7 +1029,7 @@ static int vmx_vcpu_run(struct hvm_vcpu *vcpu)
 		vmx_write_efer(vmx_read(GUEST_IA32_EFER));
 		vmx_irq_after_exit(vcpu, vmx, reason & 0xffff);
 	} else {
-		vmx->inject_info = 0;
+		vmx_irq_entry_failed(vcpu, vmx);
 	}
 	vmx_decode_exit(vcpu, vmx, reason);
 	vmx_vcpu_put();
@@ -1071,4 +1072,11 @@ const struct hvm_backend_ops hvm_vmx_ops = {
 	.get_msr		= vmx_get_msr,
 	.set_msr		= vmx_set_msr,
 	.cpuid_filter		= vmx_cpuid_filter,
+	.irq_allowed		= vmx_irq_allowed,
+	.nmi_allowed		= vmx_nmi_allowed,
+	.inject_irq		= vmx_inject_irq,
+	.inject_nmi		= vmx_inject_nmi,
+	.request_irq_window	= vmx_request_irq_window,
+	.request_nmi_window	= vmx_request_nmi_window,
+	.reset_events		= vmx_reset_events,
 };

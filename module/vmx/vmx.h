@@ -52,7 +52,6 @@ struct vmx_vcpu {
 
 	/* Guest state VMX does not switch: loaded around each entry. */
 	u64 cr2;
-	u64 cr8;		/* TPR: vmx_get_cr8(), vmx_set_cr8() */
 	u64 star;
 	u64 lstar;
 	u64 cstar;
@@ -130,6 +129,8 @@ void vmx_irq_before_entry(struct hvm_vcpu *vcpu, struct vmx_vcpu *vmx);
 /* After a VM exit, IRQs on, before the exit is decoded. */
 void vmx_irq_after_exit(struct hvm_vcpu *vcpu, struct vmx_vcpu *vmx,
 			u32 reason);
+/* After VMfail or an entry refused for its guest state. */
+void vmx_irq_entry_failed(struct hvm_vcpu *vcpu, struct vmx_vcpu *vmx);
 /* The kind of the exits vmx_irq.c owns (windows, PAUSE, TPR). */
 enum hvm_exit_kind vmx_irq_exit_kind(struct hvm_vcpu *vcpu,
 				     struct vmx_vcpu *vmx, u32 reason);

@@ -34,6 +34,14 @@
 /* The TPR in the virtual-APIC page, as an index of u32 (SDM 29.1.1). */
 #define VMX_VAPIC_TPR		(0x80 / sizeof(u32))
 
+/*
+ * PAUSE-loop exiting (SDM 25.1.3): PAUSEs at most PLE_GAP TSC cycles
+ * apart belong to one loop, which exits once it spins longer than
+ * PLE_WINDOW cycles.  KVM's defaults.
+ */
+#define VMX_PLE_GAP		128
+#define VMX_PLE_WINDOW		4096
+
 /* EPT violation qualification: IRET unblocked NMIs (SDM table 28-7). */
 #define EPT_QUAL_NMI_UNBLOCK	BIT(12)
 
@@ -69,6 +77,10 @@ int vmx_irq_read_config(u32 msr_proc)
 		vmx_cfg.proc = (vmx_cfg.proc & ~cr8_exits) | CPU_BASED_TPR_SHADOW;
 		vmx_cfg.tpr_shadow = true;
 	}
+	/* Without it a spinning vCPU yields only at the preemption timer. */
+	if ((native_read_msr(MSR_IA32_VMX_PROCBASED_CTLS2) >> 32) &
+	    SECONDARY_EXEC_PAUSE_LOOP_EXITING)
+		vmx_cfg.proc2 |= SECONDARY_EXEC_PAUSE_LOOP_EXITING;
 	return 0;
 }
 
@@ -95,6 +107,10 @@ void vmx_irq_write_controls(struct vmx_vcpu *vmx)
 		vmx_write(TPR_THRESHOLD, 0);
 		vmx->entry_cr8 = 0;
 	}
+	if (vmx_cfg.proc2 & SECONDARY_EXEC_PAUSE_LOOP_EXITING) {
+		vmx_write(PLE_GAP, VMX_PLE_GAP);
+		vmx_write(PLE_WINDOW, VMX_PLE_WINDOW);
+	}
 }
 
 static void vmx_set_proc(struct vmx_vcpu *vmx, u32 proc)
@@ -109,21 +125,19 @@ static void vmx_set_proc(struct vmx_vcpu *vmx, u32 proc)
 
 u8 vmx_get_cr8(struct hvm_vcpu *vcpu)
 {
-	struct vmx_vcpu *vmx = vcpu->arch;
-
-	return vmx->cr8;
+	return hvm_lapic_get_cr8(vcpu);
 }
 
 void vmx_set_cr8(struct hvm_vcpu *vcpu, u8 cr8)
 {
-	struct vmx_vcpu *vmx = vcpu->arch;
-
-	vmx->cr8 = cr8;
+	hvm_lapic_set_cr8(vcpu, cr8);
 }
 
 /*
- * The TPR threshold (bits 3:0 compared with VTPR bits 7:4, SDM 29.1.2)
- * must not exceed the TPR at entry.
+ * The TPR threshold (bits 3:0, compared with VTPR bits 7:4 after each
+ * MOV CR8, SDM 29.1.2) is the TPR at entry: any write that lowers it
+ * exits, so that the APIC can deliver what the old TPR held back.  The
+ * entry checks want it no higher than the TPR, which it is.
  */
 static void vmx_tpr_before_entry(struct hvm_vcpu *vcpu, struct vmx_vcpu *vmx)
 {
@@ -133,6 +147,8 @@ static void vmx_tpr_before_entry(struct hvm_vcpu *vcpu, struct vmx_vcpu *vmx)
 		return;
 	cr8 = vmx_get_cr8(vcpu);
 	WRITE_ONCE(vmx->vapic[VMX_VAPIC_TPR], (u32)cr8 << 4);
+	if (cr8 != vmx->entry_cr8)
+		vmx_write(TPR_THRESHOLD, cr8);
 	vmx->entry_cr8 = cr8;
 }
 
@@ -178,6 +194,8 @@ void vmx_irq_before_entry(struct hvm_vcpu *vcpu, struct vmx_vcpu *vmx)
 		vmx->inject_len = 0;
 		vmx->deferred_info = 0;
 	}
+	/* The local APIC injects or asks for a window through the ops. */
+	hvm_irq_before_entry(vcpu);
 	vmx_tpr_before_entry(vcpu, vmx);
 
 	info = vmx->inject_info;
@@ -246,6 +264,20 @@ void vmx_irq_after_exit(struct hvm_vcpu *vcpu, struct vmx_vcpu *vmx,
 			  GUEST_INTR_STATE_NMI);
 }
 
+/*
+ * The entry failed: nothing went in.  An interrupt goes back to the
+ * APIC's IRR, to come again if userspace fixes the state and runs again.
+ */
+void vmx_irq_entry_failed(struct hvm_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	u32 info = vmx->inject_info;
+
+	vmx->inject_info = 0;
+	if ((info & INTR_INFO_VALID_MASK) &&
+	    (info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_EXT_INTR)
+		hvm_irq_cancel(vcpu, info & INTR_INFO_VECTOR_MASK);
+}
+
 enum hvm_exit_kind vmx_irq_exit_kind(struct hvm_vcpu *vcpu,
 				     struct vmx_vcpu *vmx, u32 reason)
 {
@@ -256,6 +288,10 @@ enum hvm_exit_kind vmx_irq_exit_kind(struct hvm_vcpu *vcpu,
 	case EXIT_REASON_NMI_WINDOW:
 		vmx_set_proc(vmx, vmx->proc & ~CPU_BASED_NMI_WINDOW_EXITING);
 		return HVM_X_NMI_WINDOW;
+	case EXIT_REASON_PAUSE_INSTRUCTION:
+		/* Fault-like: RIP is at the PAUSE, which may run again. */
+		vcpu->exit.insn_len = vmx_read(VM_EXIT_INSTRUCTION_LEN);
+		return HVM_X_PAUSE;
 	default:
 		/* TPR below threshold: the new TPR is the APIC's already. */
 		return HVM_X_NONE;
@@ -298,6 +334,7 @@ void vmx_inject_irq(struct hvm_vcpu *vcpu, u8 vector)
 	vmx->inject_info = vector | INTR_TYPE_EXT_INTR | INTR_INFO_VALID_MASK;
 	vmx->inject_error = 0;
 	vmx->inject_len = 0;
+	hvm_stat_inc(vcpu, irq_injections);
 }
 
 void vmx_inject_nmi(struct hvm_vcpu *vcpu)
@@ -308,6 +345,7 @@ void vmx_inject_nmi(struct hvm_vcpu *vcpu)
 			   INTR_INFO_VALID_MASK;
 	vmx->inject_error = 0;
 	vmx->inject_len = 0;
+	hvm_stat_inc(vcpu, irq_injections);
 }
 
 void vmx_request_irq_window(struct hvm_vcpu *vcpu)
