@@ -64,6 +64,9 @@ TEST_F_TIMEOUT(timer, oneshot, 60)
 {
 	double elapsed;
 
+	/* The 6.1 harness runs the body after a SKIP in setup. */
+	if (_metadata->skip)
+		return;
 	guest_set_param(&self->t, TIMER_P_CASE, TIMER_CASE_ONESHOT);
 	guest_set_param(&self->t, TIMER_P_COUNT, ONESHOT_COUNT);
 	elapsed = run_timed(_metadata, self);
@@ -78,6 +81,9 @@ TEST_F_TIMEOUT(timer, periodic, 60)
 {
 	double elapsed;
 
+	/* The 6.1 harness runs the body after a SKIP in setup. */
+	if (_metadata->skip)
+		return;
 	guest_set_param(&self->t, TIMER_P_CASE, TIMER_CASE_PERIODIC);
 	guest_set_param(&self->t, TIMER_P_COUNT, PERIOD_COUNT);
 	guest_set_param(&self->t, TIMER_P_PERIODS, PERIODS);
@@ -90,6 +96,9 @@ TEST_F_TIMEOUT(timer, periodic, 60)
 
 TEST_F_TIMEOUT(timer, tsc_deadline, 60)
 {
+	/* The 6.1 harness runs the body after a SKIP in setup. */
+	if (_metadata->skip)
+		return;
 	guest_set_param(&self->t, TIMER_P_CASE, TIMER_CASE_DEADLINE);
 	guest_set_param(&self->t, TIMER_P_COUNT, 20000000);
 	run_timed(_metadata, self);
@@ -101,6 +110,9 @@ TEST_F_TIMEOUT(timer, tsc_deadline, 60)
 
 TEST_F_TIMEOUT(timer, past_deadline_fires_at_once, 60)
 {
+	/* The 6.1 harness runs the body after a SKIP in setup. */
+	if (_metadata->skip)
+		return;
 	guest_set_param(&self->t, TIMER_P_CASE, TIMER_CASE_PAST_DEADLINE);
 	RUN_EXPECT(&self->t.vcpus[0], HVM_EXIT_HLT);
 	EXPECT_EQ(1ULL, R(TIMER_R_DONE));

@@ -82,6 +82,9 @@ static void run_both(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(ipi, fixed_ipi_wakes_hlt, 60)
 {
+	/* The 6.1 harness runs the body after a SKIP in setup. */
+	if (_metadata->skip)
+		return;
 	guest_set_param(&self->t, 0, IPI_CASE_FIXED);
 	run_both(_metadata, self, 1);
 	EXPECT_EQ(1ULL, R(0, IPI_R_DONE));
@@ -92,6 +95,9 @@ TEST_F_TIMEOUT(ipi, fixed_ipi_wakes_hlt, 60)
 
 TEST_F_TIMEOUT(ipi, shorthands, 60)
 {
+	/* The 6.1 harness runs the body after a SKIP in setup. */
+	if (_metadata->skip)
+		return;
 	guest_set_param(&self->t, 0, IPI_CASE_SHORTHANDS);
 	run_both(_metadata, self, 1);
 	EXPECT_EQ(1ULL, R(0, IPI_R_DONE));
@@ -104,6 +110,9 @@ TEST_F_TIMEOUT(ipi, shorthands, 60)
 
 TEST_F_TIMEOUT(ipi, init_sipi_starts_ap, 60)
 {
+	/* The 6.1 harness runs the body after a SKIP in setup. */
+	if (_metadata->skip)
+		return;
 	/* mov word [GUEST_RESULT(IPI_R_SIPI_MARK)], MARK; hlt; jmp $-1 */
 	static const uint8_t ap_code[] = {
 		0xc7, 0x06, GUEST_RESULT(IPI_R_SIPI_MARK) & 0xff,
@@ -137,6 +146,9 @@ TEST_F_TIMEOUT(ipi, mp_state_get_set, 60)
 	struct hvm_mp_state mp = { .state = 3 };
 	uint32_t state;
 
+	/* The 6.1 harness runs the body after a SKIP in setup. */
+	if (_metadata->skip)
+		return;
 	ASSERT_EQ(0, hvm_vcpu_get_mp_state(vcpu, &state));
 	EXPECT_EQ((uint32_t)HVM_MP_STATE_RUNNABLE, state);
 	ASSERT_IOCTL_ERRNO(EINVAL, vcpu->fd, HVM_SET_MP_STATE, &mp);

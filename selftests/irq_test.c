@@ -88,6 +88,9 @@ TEST_F(irq, msi_delivered_once)
 {
 	unsigned int i;
 
+	/* The 6.1 harness runs the body after a SKIP in setup. */
+	if (_metadata->skip)
+		return;
 	start_case(_metadata, self, IRQ_CASE_MSI_COUNT, MSI_ROUNDS);
 	for (i = 0; i < MSI_ROUNDS; i++) {
 		RUN_TO_SYNC(self);
@@ -102,6 +105,9 @@ TEST_F(irq, msi_delivered_once)
 
 TEST_F(irq, priority_order)
 {
+	/* The 6.1 harness runs the body after a SKIP in setup. */
+	if (_metadata->skip)
+		return;
 	start_case(_metadata, self, IRQ_CASE_PRIORITY, 0);
 	RUN_TO_SYNC(self);
 	ASSERT_EQ(1, send_msi(self->ring_fd, MSI_ADDR(0), IRQ_VECTOR_LOW));
@@ -123,6 +129,9 @@ TEST_F(irq, tpr_masks_lower_classes)
 {
 	struct hvm_sregs sregs;
 
+	/* The 6.1 harness runs the body after a SKIP in setup. */
+	if (_metadata->skip)
+		return;
 	start_case(_metadata, self, IRQ_CASE_TPR, 0);
 	RUN_TO_SYNC(self);
 	EXPECT_EQ((uint64_t)IRQ_TPR_CLASS << 4, R(IRQ_R_TPR));
@@ -139,6 +148,9 @@ TEST_F(irq, tpr_masks_lower_classes)
 
 TEST_F(irq, if0_holds_until_sti)
 {
+	/* The 6.1 harness runs the body after a SKIP in setup. */
+	if (_metadata->skip)
+		return;
 	start_case(_metadata, self, IRQ_CASE_STI_SHADOW, 0);
 	RUN_TO_SYNC(self);
 	ASSERT_EQ(1, send_msi(self->ring_fd, MSI_ADDR(0), IRQ_VECTOR));
@@ -154,6 +166,9 @@ TEST_F_TIMEOUT(irq, hlt_wakes_on_msi, 60)
 	struct vcpu_thread vt = {};
 	bool returned_early;
 
+	/* The 6.1 harness runs the body after a SKIP in setup. */
+	if (_metadata->skip)
+		return;
 	start_case(_metadata, self, IRQ_CASE_HLT_WAKEUP, 0);
 	RUN_TO_SYNC(self);
 	ASSERT_EQ(0, vcpu_thread_start(&vt, &self->t.vcpus[0]));
@@ -173,6 +188,9 @@ TEST_F_TIMEOUT(irq, hlt_wakes_on_msi, 60)
 
 TEST_F(irq, nmi_blocked_until_iret)
 {
+	/* The 6.1 harness runs the body after a SKIP in setup. */
+	if (_metadata->skip)
+		return;
 	start_case(_metadata, self, IRQ_CASE_NMI, 0);
 	RUN_TO_SYNC(self);
 	ASSERT_EQ(1, send_msi(self->ring_fd, MSI_ADDR(0), MSI_NMI));
@@ -185,6 +203,9 @@ TEST_F(irq, nmi_blocked_until_iret)
 
 TEST_F(irq, bad_msis_einval)
 {
+	/* The 6.1 harness runs the body after a SKIP in setup. */
+	if (_metadata->skip)
+		return;
 	static const struct {
 		uint64_t address;
 		uint32_t data;
