@@ -47,8 +47,11 @@ VENDOR ?= svm
 HVM_KO ?= $(CURDIR)/module/hvm.ko
 LAB_ROOT ?= $(BUILD)/lab-root
 # The demo, run with the staging dir (/hvm in the lab) as the current
-# directory and its bin/ first on PATH.
-DEMO_CMD ?= hvm-run --mem 16M guests/demo.bin
+# directory and its bin/ first on PATH: Debian's kernel as a 2-vCPU guest
+# with the lab's Linux guest initramfs (make linux-guest), its console on
+# the terminal.  DEMO_CMD='hvm-run --mem 16M guests/demo.bin' runs the
+# small demo guest instead.
+DEMO_CMD ?= hvm-run --kernel guests/linux/vmlinuz --initrd guests/linux/initramfs.cpio.gz --cpus 2
 HOST ?= 0
 
 export KVER KDIR BUILD VENDOR HVM_KO LAB_ROOT DEMO_CMD

@@ -13,7 +13,7 @@ LAB_DIR=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$LAB_DIR/../.." && pwd)
 HVM_KO=${HVM_KO:-$TOP/module/hvm.ko}
 LAB_ROOT=${LAB_ROOT:-$TOP/build/lab-root}
-DEMO_CMD=${DEMO_CMD:-hvm-run --mem 16M guests/demo.bin}
+DEMO_CMD=${DEMO_CMD:-hvm-run --kernel guests/linux/vmlinuz --initrd guests/linux/initramfs.cpio.gz --cpus 2}
 
 die() {
 	echo "demo: $*" >&2

@@ -51,7 +51,7 @@ BUILD=${BUILD:-$TOP/build}
 VENDOR=${VENDOR:-svm}
 HVM_KO=${HVM_KO:-$TOP/module/hvm.ko}
 LAB_ROOT=${LAB_ROOT:-$BUILD/lab-root}
-DEMO_CMD=${DEMO_CMD:-hvm-run --mem 16M guests/demo.bin}
+DEMO_CMD=${DEMO_CMD:-hvm-run --kernel guests/linux/vmlinuz --initrd guests/linux/initramfs.cpio.gz --cpus 2}
 LAB_TEST_TIMEOUT=${LAB_TEST_TIMEOUT:-120}
 LAB_DEMO_TIMEOUT=${LAB_DEMO_TIMEOUT:-300}
 
