@@ -371,6 +371,20 @@ static void snapshot_host_msrs(uint64_t (*values)[NR_MSR_CASES], int cpus,
 		}
 }
 
+/* The guest's reading of case i is no CPU's non-zero host value. */
+static void expect_not_host_value(struct __test_metadata *_metadata,
+				  uint64_t (*before)[NR_MSR_CASES], int cpus,
+				  unsigned int i, uint64_t value)
+{
+	int cpu;
+
+	for (cpu = 0; cpu < cpus; cpu++)
+		if (before[cpu][i] != ~0ULL && before[cpu][i])
+			EXPECT_NE(before[cpu][i], value)
+				TH_LOG("%s: the guest read the host's value on CPU %d",
+				       msr_cases[i].name, cpu);
+}
+
 TEST_F_TIMEOUT(hostile, host_msrs, 60)
 {
 	static uint64_t before[MAX_CPUS][NR_MSR_CASES];
@@ -464,21 +478,17 @@ TEST_F_TIMEOUT(hostile, host_msrs, 60)
 				EXPECT_EQ(user_msr_value(c->index), value);
 				break;
 			}
-			for (cpu = 0; !msr_dev && cpu < cpus; cpu++)
-				if (before[cpu][i] != ~0ULL && before[cpu][i])
-					EXPECT_NE(before[cpu][i], value)
-						TH_LOG("%s: the guest read the host's value on CPU %d",
-						       c->name, cpu);
+			if (!msr_dev)
+				expect_not_host_value(_metadata, before, cpus, i,
+						      value);
 			break;
 		case MSR_GUEST_COPY:
 			EXPECT_EQ(NO_FAULT, vec_r);
 			EXPECT_EQ(NO_FAULT, vec_w);
 			EXPECT_EQ(0U, user_reads[i] + user_writes[i]);
-			for (cpu = 0; !msr_dev && cpu < cpus; cpu++)
-				if (before[cpu][i] != ~0ULL && before[cpu][i])
-					EXPECT_NE(before[cpu][i], value)
-						TH_LOG("%s: the guest read the host's value on CPU %d",
-						       c->name, cpu);
+			if (!msr_dev)
+				expect_not_host_value(_metadata, before, cpus, i,
+						      value);
 			break;
 		}
 	}
