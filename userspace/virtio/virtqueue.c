@@ -200,6 +200,55 @@ fault:
 	return -EFAULT;
 }
 
+int virtq_push_many(struct virtq *vq, const uint16_t *heads,
+		    const uint32_t *written, unsigned int n)
+{
+	uint32_t elem[2];
+	unsigned int i;
+
+	if (!vq->ready || vq->broken || n > vq->size)
+		return -EPROTO;
+	for (i = 0; i < n; i++) {
+		elem[0] = heads[i];
+		elem[1] = written[i];
+		if (hvm_guest_ram_write(vq->ram,
+					USED_RING(vq, (uint16_t)(vq->used_idx + i) %
+						  vq->size),
+					elem, sizeof(elem)))
+			goto fault;
+	}
+	/* The elements before the index that publishes them. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	vq->used_idx += n;
+	if (ram_write16(vq->ram, USED_IDX(vq), vq->used_idx))
+		goto fault;
+	return 0;
+fault:
+	vq->broken = true;
+	return -EFAULT;
+}
+
+void virtq_unpop(struct virtq *vq, uint16_t n)
+{
+	vq->last_avail -= n;
+}
+
+bool virtq_want_kick(struct virtq *vq)
+{
+	uint16_t idx, again;
+
+	if (!vq->ready || vq->broken ||
+	    ram_read16(vq->ram, AVAIL_IDX(vq), &idx))
+		return false;
+	if (vq->event_idx && ram_write16(vq->ram, AVAIL_EVENT(vq), idx))
+		return false;
+	/* Our avail_event store before the driver's next index (2.7.10). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (ram_read16(vq->ram, AVAIL_IDX(vq), &again))
+		return false;
+	return again != idx;
+}
+
 bool virtq_should_notify(struct virtq *vq)
 {
 	uint16_t old = vq->signalled_used, now = vq->used_idx, v;

@@ -73,6 +73,20 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain);
 /* Returns a chain to the driver with the bytes the device wrote. */
 int virtq_push(struct virtq *vq, uint16_t head, uint32_t written);
 /*
+ * Returns n chains at once: the driver sees all of them or none (a frame
+ * spread over several receive buffers).
+ */
+int virtq_push_many(struct virtq *vq, const uint16_t *heads,
+		    const uint32_t *written, unsigned int n);
+/* Gives back the last n chains popped and not pushed, to pop again. */
+void virtq_unpop(struct virtq *vq, uint16_t n);
+/*
+ * The device waits for more chains: with EVENT_IDX, asks for a kick when
+ * the driver adds the next one.  True when the driver added some
+ * meanwhile (no kick will come for those: look again).
+ */
+bool virtq_want_kick(struct virtq *vq);
+/*
  * After virtq_push()es: whether the driver wants an interrupt now (its
  * used_event with EVENT_IDX, else the avail ring's NO_INTERRUPT flag).
  */
