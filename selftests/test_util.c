@@ -372,6 +372,18 @@ bool cpu_is_amd(void)
 	return ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163;
 }
 
+long vm_extension(unsigned int ext)
+{
+	struct hvm_vm_handle vm;
+	long ret = hvm_vm_create(&vm);
+
+	if (ret)
+		return ret;
+	ret = hvm_vm_check_extension(&vm, ext);
+	hvm_vm_close(&vm);
+	return ret;
+}
+
 int sysfs_write(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);

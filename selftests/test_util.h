@@ -161,6 +161,8 @@ int kmod_unload(const char *name);
 bool kmod_loaded(const char *name);
 /* The CPU's vendor from CPUID leaf 0, for when hvm.ko is not loaded. */
 bool cpu_is_amd(void);
+/* HVM_CHECK_EXTENSION on a VM made for the question: value or -errno. */
+long vm_extension(unsigned int ext);
 
 /* Seconds on CLOCK_MONOTONIC. */
 double now_seconds(void);

@@ -23,6 +23,15 @@
  *   enabled queues after DRIVER_OK, MSI-X delivery, masking and the PBA,
  *   NEEDS_RESET for a ring outside RAM, and 200,000 random configuration
  *   and BAR accesses that must not crash it.
+ * pci_bus: the helper's PCI bus 0 (devices/pci.c) with two virtio-pci
+ *   functions, through configuration mechanism #1 and the MMIO window:
+ *   the host bridge at 00:00.0, the functions at 00:01.0 and 00:02.0,
+ *   all-ones for empty slots, other functions and other buses, BAR
+ *   accesses routed by the BAR's current address (a BAR the guest moves
+ *   is served at its new place only, none while memory decoding is off).
+ * pci_bus_fuzz: 200,000 random accesses to the configuration ports and
+ *   the window (any offset, size 1-8, aligned or not): no crash, and the
+ *   host bridge still answers with its IDs.
  * fuzz: 20,000 queues (random sizes, EVENT_IDX or not) of random
  *   requests, direct and indirect, with random bits flipped in the rings,
  *   tables and headers, popped and served: only the documented results,
@@ -37,6 +46,8 @@
 #include "virtio/virtqueue.h"
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_pci.h"
+#include "devices/pci.h"
+#include "devices/virtio_dev.h"
 
 #define RAM_SIZE	(1 << 20)
 #define PAGE		4096
@@ -696,6 +707,127 @@ TEST_F(vq, pci_fuzz)
 		if (i % 64 == 0)
 			virtio_pci_queue_interrupt(&d, rand_r(&seed) % 4);
 	}
+}
+
+#define CONF1_SLOT(slot, fn, bus, reg) \
+	(0x80000000U | (bus) << 16 | (slot) << 11 | (fn) << 8 | (reg))
+
+static uint32_t conf1_read32(struct pci_bus *bus, uint32_t address)
+{
+	pci_conf1_write(bus, 0, 4, address);
+	return pci_conf1_read(bus, 4, 4);
+}
+
+/* A bus with two virtio functions (pci_model) on the fixture's RAM. */
+static struct pci_bus *two_function_bus(FIXTURE_DATA(vq) *self,
+					struct platform *plat,
+					struct virtio_dev *devs,
+					struct device *window)
+{
+	struct device conf;
+	struct pci_bus *bus;
+
+	memset(plat, 0, sizeof(*plat));
+	bus = pci_bus_create(plat, &conf, window);
+	if (!bus || virtio_dev_plug(&devs[0], plat, bus, &pci_model,
+				    &self->gram) ||
+	    virtio_dev_plug(&devs[1], plat, bus, &pci_model, &self->gram))
+		return NULL;
+	return bus;
+}
+
+TEST_F(vq, pci_bus)
+{
+	struct virtio_dev devs[2];
+	struct platform plat;
+	struct device window;
+	struct pci_bus *bus = two_function_bus(self, &plat, devs, &window);
+	uint64_t bar0, moved, numq = 0x12;
+
+	ASSERT_NE(NULL, bus);
+	EXPECT_EQ(2U, pci_bus_nr_functions(bus));
+	EXPECT_EQ(0x00081b36U, conf1_read32(bus, CONF1_SLOT(0, 0, 0, 0)));
+	EXPECT_EQ(0x06U, conf1_read32(bus, CONF1_SLOT(0, 0, 0, 8)) >> 24);
+	EXPECT_EQ(0x10421af4U, conf1_read32(bus, CONF1_SLOT(1, 0, 0, 0)));
+	EXPECT_EQ(0x10421af4U, conf1_read32(bus, CONF1_SLOT(2, 0, 0, 0)));
+	EXPECT_EQ(~0U, conf1_read32(bus, CONF1_SLOT(3, 0, 0, 0)));
+	EXPECT_EQ(~0U, conf1_read32(bus, CONF1_SLOT(1, 1, 0, 0)));
+	EXPECT_EQ(~0U, conf1_read32(bus, CONF1_SLOT(1, 0, 1, 0)));
+	EXPECT_EQ(~0U, conf1_read32(bus, CONF1_SLOT(1, 0, 0, 0) & ~0x80000000U));
+	/* Word and byte reads of the data ports pick the right bytes. */
+	pci_conf1_write(bus, 0, 4, CONF1_SLOT(1, 0, 0, 0));
+	EXPECT_EQ(0x1042U, pci_conf1_read(bus, 6, 2));
+	EXPECT_EQ(0x1aU, pci_conf1_read(bus, 5, 1));
+	/* The address register is dword only: a byte write leaves it. */
+	pci_conf1_write(bus, 3, 1, 0x01);
+	EXPECT_EQ(CONF1_SLOT(1, 0, 0, 0), pci_conf1_read(bus, 0, 4));
+
+	bar0 = devs[0].pci.bar0;
+	ASSERT_GE(bar0, PCI_MMIO_BASE);
+	ASSERT_LT(bar0, PCI_MMIO_END);
+	EXPECT_NE(bar0, devs[1].pci.bar0);
+	EXPECT_EQ(2U, window.read(window.opaque, bar0 - PCI_MMIO_BASE + numq, 2));
+	/* Moved by the guest: served at the new place, not the old. */
+	moved = PCI_MMIO_END - 0x100000;
+	pci_conf1_write(bus, 0, 4, CONF1_SLOT(1, 0, 0, 0x10));
+	pci_conf1_write(bus, 4, 4, (uint32_t)moved);
+	EXPECT_EQ(moved, devs[0].pci.bar0);
+	EXPECT_EQ(2U, window.read(window.opaque, moved - PCI_MMIO_BASE + numq, 2));
+	EXPECT_EQ(0xffffU, window.read(window.opaque, bar0 - PCI_MMIO_BASE + numq,
+				       2) & 0xffff);
+	/* Memory decoding off: nobody answers. */
+	pci_conf1_write(bus, 0, 4, CONF1_SLOT(1, 0, 0, 4));
+	pci_conf1_write(bus, 4, 2, 0);
+	EXPECT_EQ(0xffffU, window.read(window.opaque, moved - PCI_MMIO_BASE +
+				       numq, 2) & 0xffff);
+}
+
+TEST_F(vq, pci_bus_fuzz)
+{
+	static const unsigned int sizes[] = { 1, 2, 3, 4, 8 };
+	struct virtio_dev devs[2];
+	struct platform plat;
+	struct device window;
+	struct pci_bus *bus = two_function_bus(self, &plat, devs, &window);
+	unsigned int seed = 1234, i;
+
+	ASSERT_NE(NULL, bus);
+	for (i = 0; i < 200000; i++) {
+		unsigned int size = sizes[rand_r(&seed) % 5];
+		uint64_t value = (uint64_t)rand_r(&seed) << 33 ^ rand_r(&seed);
+		uint64_t off;
+
+		switch (rand_r(&seed) % 8) {
+		case 0:
+			/* Mostly bus 0, slots 0-3: where the registers are. */
+			value = rand_r(&seed) % 4 ?
+				CONF1_SLOT(rand_r(&seed) % 4, 0, 0,
+					   rand_r(&seed) % 256) : value;
+			pci_conf1_write(bus, 0, 4, value);
+			break;
+		case 1:
+			pci_conf1_read(bus, rand_r(&seed) % 10, size);
+			break;
+		case 2:
+		case 3:
+			pci_conf1_write(bus, rand_r(&seed) % 10, size, value);
+			break;
+		case 4:
+		case 5:
+			off = devs[rand_r(&seed) % 2].pci.bar0 - PCI_MMIO_BASE +
+			      rand_r(&seed) % 0x9000;
+			if (rand_r(&seed) % 2)
+				off = rand_r(&seed) % window.len;
+			window.read(window.opaque, off, size);
+			break;
+		default:
+			off = devs[rand_r(&seed) % 2].pci.bar0 - PCI_MMIO_BASE +
+			      rand_r(&seed) % 0x9000;
+			window.write(window.opaque, off, size, value);
+			break;
+		}
+	}
+	EXPECT_EQ(0x00081b36U, conf1_read32(bus, CONF1_SLOT(0, 0, 0, 0)));
 }
 
 TEST_HARNESS_MAIN

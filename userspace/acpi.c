@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "linux_boot.h"
+#include "devices/pci.h"
 
 #define ACPI_OEM_ID		"HVM   "
 #define ACPI_OEM_TABLE_ID	"HVMGUEST"
@@ -112,17 +113,34 @@ static void gas_io(uint8_t *p, uint16_t port, uint8_t bits)
  *         IRQNoFlags () { 4 }              // edge, active high: ISA
  *       })
  *     }
+ *     Device (PCI0) {                      // the helper's bus 0 (pci.h)
+ *       Name (_HID, EisaId ("PNP0A03"))
+ *       Name (_UID, 0)
+ *       Name (_CRS, ResourceTemplate () {
+ *         WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode,
+ *                        0, 0, 0, 0, 1)
+ *         IO (Decode16, 0xCF8, 0xCF8, 1, 8)
+ *         WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode,
+ *                 EntireRange, 0, 0xD00, 0xFFFF, 0, 0xF300)
+ *         DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed,
+ *                      NonCacheable, ReadWrite, 0, PCI_MMIO_BASE,
+ *                      PCI_MMIO_END - 1, 0, PCI_MMIO_END - PCI_MMIO_BASE)
+ *       })
+ *     }
  *   }
  *
- * Every PkgLength here is below 64, so it is one byte.
+ * Linux finds bus 0 through PNP0A03 (ACPI PCI root bridge) and takes the
+ * _CRS windows as the root bus's resources; config space goes through
+ * mechanism #1, which it probes at boot (there is no MCFG).
  */
-static const uint8_t dsdt_aml[] = {
+static const uint8_t aml_s5[] = {
 	0x08, '_', 'S', '5', '_',		/* NameOp "_S5_" */
 	0x12, 0x05, 0x02,			/* PackageOp len 5, 2 elements */
 	0x0a, ACPI_S5_SLP_TYP,			/*   BytePrefix 5 */
 	0x00,					/*   ZeroOp */
-	0x10, 0x32, '_', 'S', 'B', '_',		/* ScopeOp len 50 "_SB_" */
-	0x5b, 0x82, 0x2b, 'C', 'O', 'M', '1',	/* DeviceOp len 43 "COM1" */
+};
+
+static const uint8_t aml_com1[] = {
 	0x08, '_', 'H', 'I', 'D',		/* Name _HID */
 	0x0c, 0x41, 0xd0, 0x05, 0x01,		/*   DWord EisaId PNP0501 */
 	0x08, '_', 'U', 'I', 'D', 0x01,		/* Name _UID One */
@@ -133,11 +151,127 @@ static const uint8_t dsdt_aml[] = {
 	0x79, 0x00,				/* end tag */
 };
 
+static const uint8_t aml_pci0_names[] = {
+	0x08, '_', 'H', 'I', 'D',		/* Name _HID */
+	0x0c, 0x41, 0xd0, 0x0a, 0x03,		/*   DWord EisaId PNP0A03 */
+	0x08, '_', 'U', 'I', 'D', 0x00,		/* Name _UID Zero */
+	0x08, '_', 'C', 'R', 'S',		/* Name _CRS: the buffer after */
+};
+
+/* Address space descriptors (ACPI 6.4, 6.4.3.5): types and flags. */
+#define RES_WORD		0x88
+#define RES_DWORD		0x87
+#define RES_TYPE_MEMORY		0
+#define RES_TYPE_IO		1
+#define RES_TYPE_BUS		2
+#define RES_PRODUCER_FIXED	0x0c	/* producer, min and max fixed */
+#define RES_IO_ENTIRE_RANGE	3
+#define RES_MEM_READ_WRITE	1
+
+#define AML_MAX			512
+
+struct aml {
+	uint8_t b[AML_MAX];
+	size_t len;
+};
+
+static void aml_put(struct aml *a, const void *bytes, size_t n)
+{
+	memcpy(a->b + a->len, bytes, n);
+	a->len += n;
+}
+
+static void aml_u8(struct aml *a, uint8_t v) { aml_put(a, &v, 1); }
+static void aml_u16(struct aml *a, uint16_t v) { aml_put(a, &v, 2); }
+static void aml_u32(struct aml *a, uint32_t v) { aml_put(a, &v, 4); }
+
+/* op (1 or 2 bytes), a PkgLength, then body (ACPI 6.4, 20.2.4). */
+static void aml_pkg(struct aml *a, const uint8_t *op, size_t op_len,
+		    const struct aml *body)
+{
+	size_t len = body->len + 1;
+
+	aml_put(a, op, op_len);
+	if (len <= 0x3f) {
+		aml_u8(a, len);
+	} else {
+		len++;
+		aml_u8(a, 0x40 | (len & 0xf));
+		aml_u8(a, len >> 4);
+	}
+	aml_put(a, body->b, body->len);
+}
+
+static void res_word(struct aml *a, uint8_t type, uint8_t type_flags,
+		     uint16_t min, uint16_t max)
+{
+	aml_u8(a, RES_WORD);
+	aml_u16(a, 13);
+	aml_u8(a, type);
+	aml_u8(a, RES_PRODUCER_FIXED);
+	aml_u8(a, type_flags);
+	aml_u16(a, 0);				/* granularity */
+	aml_u16(a, min);
+	aml_u16(a, max);
+	aml_u16(a, 0);				/* translation */
+	aml_u16(a, max - min + 1);
+}
+
+static void pci0_crs(struct aml *a)
+{
+	static const uint8_t conf1_io[] = {
+		0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08,
+	};
+	static const uint8_t buffer_op = 0x11;
+	struct aml res = { .len = 0 }, buf = { .len = 0 };
+
+	res_word(&res, RES_TYPE_BUS, 0, 0, 0);
+	aml_put(&res, conf1_io, sizeof(conf1_io));
+	res_word(&res, RES_TYPE_IO, RES_IO_ENTIRE_RANGE, 0xd00, 0xffff);
+	aml_u8(&res, RES_DWORD);
+	aml_u16(&res, 23);
+	aml_u8(&res, RES_TYPE_MEMORY);
+	aml_u8(&res, RES_PRODUCER_FIXED);
+	aml_u8(&res, RES_MEM_READ_WRITE);	/* non-cacheable */
+	aml_u32(&res, 0);
+	aml_u32(&res, PCI_MMIO_BASE);
+	aml_u32(&res, PCI_MMIO_END - 1);
+	aml_u32(&res, 0);
+	aml_u32(&res, PCI_MMIO_END - PCI_MMIO_BASE);
+	aml_u8(&res, 0x79);			/* end tag, no checksum */
+	aml_u8(&res, 0x00);
+
+	aml_u8(&buf, 0x0a);			/* BytePrefix: buffer size */
+	aml_u8(&buf, res.len);
+	aml_put(&buf, res.b, res.len);
+	aml_pkg(a, &buffer_op, 1, &buf);
+}
+
+static void build_dsdt_aml(struct aml *out)
+{
+	static const uint8_t device_op[] = { 0x5b, 0x82 };
+	static const uint8_t scope_op = 0x10;
+	struct aml sb = { .len = 0 }, dev = { .len = 0 };
+
+	aml_put(out, aml_s5, sizeof(aml_s5));
+	aml_put(&sb, "_SB_", 4);
+	aml_put(&dev, "COM1", 4);
+	aml_put(&dev, aml_com1, sizeof(aml_com1));
+	aml_pkg(&sb, device_op, 2, &dev);
+	dev.len = 0;
+	aml_put(&dev, "PCI0", 4);
+	aml_put(&dev, aml_pci0_names, sizeof(aml_pci0_names));
+	pci0_crs(&dev);
+	aml_pkg(&sb, device_op, 2, &dev);
+	aml_pkg(out, &scope_op, 1, &sb);
+}
+
 uint64_t acpi_build(void *ram, unsigned int nr_vcpus)
 {
 	struct acpi_builder b = { .ram = ram, .next = LINUX_ACPI_GPA };
 	uint64_t rsdp_gpa, xsdt_gpa, fadt_gpa, madt_gpa, dsdt_gpa;
 	uint8_t *rsdp, *xsdt, *fadt, *madt, *dsdt, *e;
+	static struct aml aml;
 	unsigned int i;
 
 	memset(b.ram + LINUX_ACPI_GPA, 0, LINUX_ACPI_SIZE);
@@ -146,9 +280,10 @@ uint64_t acpi_build(void *ram, unsigned int nr_vcpus)
 	rsdp = b.ram + rsdp_gpa;
 	b.next += 36;
 
-	dsdt = table(&b, "DSDT", ACPI_HEADER_SIZE + sizeof(dsdt_aml), 2,
-		     &dsdt_gpa);
-	memcpy(dsdt + ACPI_HEADER_SIZE, dsdt_aml, sizeof(dsdt_aml));
+	aml.len = 0;
+	build_dsdt_aml(&aml);
+	dsdt = table(&b, "DSDT", ACPI_HEADER_SIZE + aml.len, 2, &dsdt_gpa);
+	memcpy(dsdt + ACPI_HEADER_SIZE, aml.b, aml.len);
 	seal(dsdt);
 
 	fadt = table(&b, "FACP", FADT_LENGTH, FADT_REVISION, &fadt_gpa);

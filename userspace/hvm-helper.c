@@ -24,10 +24,13 @@
 #include "libhvm.h"
 #include "dma_test_dev.h"
 #include "devices/devices.h"
+#include "devices/pci.h"
+#include "devices/virtio_dev.h"
 #include "linux_boot.h"
 
 #define COM1_BASE		0x3f8
 #define MAX_DEVICES		16
+#define MAX_DISKS		8
 #define CTRL_A			0x01
 
 struct helper {
@@ -39,6 +42,9 @@ struct helper {
 	struct device devices[MAX_DEVICES];
 	unsigned int nr_devices;
 	struct uart *com1;
+	struct pci_bus *pci;
+	const char *disks[MAX_DISKS];
+	unsigned int nr_disks;
 	bool dma_test;
 	struct dma_test_dev dma;
 	bool verbose;
@@ -111,11 +117,14 @@ static int create_devices(struct helper *h)
 {
 	struct device dev, dev2;
 	struct ioapic *io;
+	unsigned int i;
+	int ret;
 
 	h->plat.ring = &h->ring;
 	h->plat.emit = plat_emit;
 	h->plat.flush = plat_flush;
 	h->plat.verbose = h->verbose;
+	h->plat.lock = &h->lock;
 	io = ioapic_create(&h->plat, &dev);
 	if (!io)
 		return -ENOMEM;
@@ -138,6 +147,17 @@ static int create_devices(struct helper *h)
 	add_device(h, &dev2);
 	port80_create(&dev);
 	add_device(h, &dev);
+	h->pci = pci_bus_create(&h->plat, &dev, &dev2);
+	if (!h->pci)
+		return -ENOMEM;
+	add_device(h, &dev);
+	add_device(h, &dev2);
+	for (i = 0; i < h->nr_disks; i++) {
+		ret = virtio_blk_dev_create(&h->plat, h->pci, &h->ram,
+					    h->disks[i]);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
@@ -311,8 +331,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: hvm-helper --ring-fd N [--mem-fd N --mem-map GPA,SIZE,OFFSET...]\n"
-		"                  [--dma-test PORT] [--ready-fd N] [--poll-ns N]\n"
-		"                  [--console-input] [--stats] [--verbose]\n"
+		"                  [--disk SPEC...] [--dma-test PORT] [--ready-fd N]\n"
+		"                  [--poll-ns N] [--console-input] [--stats] [--verbose]\n"
 		"\n"
 		"Device model for one hvm VM, normally started by hvm-run.  It\n"
 		"serves the VM's I/O ring (an fd inherited from the parent):\n"
@@ -328,6 +348,12 @@ static void usage(FILE *out)
 		"                            (stop codes 0x100 power off, 0x101\n"
 		"                            reset, 0x102 Ctrl-A x)\n"
 		"  port 0x80                 ignored (I/O delay)\n"
+		"  ports 0xcf8-0xcff         PCI configuration mechanism #1: bus 0,\n"
+		"                            host bridge at 00:00.0\n"
+		"  0xe0000000-0xfebfffff     PCI memory window (the devices' BARs)\n"
+		"  --disk FILE[,ro][,serial=SERIAL]\n"
+		"                            a virtio-blk disk on the PCI bus, FILE\n"
+		"                            a raw image (repeatable, up to %u)\n"
 		"  --dma-test PORT           DMA test device (%u ports): the guest\n"
 		"                            gives a buffer's address and length,\n"
 		"                            the helper adds 1 to each byte\n"
@@ -351,7 +377,8 @@ static void usage(FILE *out)
 		"  --help         this text\n"
 		"  --version      print the version of hvm-helper\n"
 		"\n"
-		"Exits 0 when the VM is gone, 1 on errors.\n", DMA_TEST_PORTS);
+		"Exits 0 when the VM is gone, 1 on errors.\n", MAX_DISKS,
+		DMA_TEST_PORTS);
 }
 
 static bool parse_fd(const char *arg, int *fd)
@@ -375,6 +402,7 @@ int main(int argc, char **argv)
 		{ "mem-fd", required_argument, NULL, 'f' },
 		{ "mem-map", required_argument, NULL, 'M' },
 		{ "dma-test", required_argument, NULL, 'd' },
+		{ "disk", required_argument, NULL, 'D' },
 		{ "poll-ns", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "console-input", no_argument, NULL, 'i' },
@@ -457,6 +485,14 @@ int main(int argc, char **argv)
 			h.dma_test = true;
 			dma_test_init(&h.dma, (uint16_t)port, &h.ram);
 			break;
+		case 'D':
+			if (h.nr_disks == MAX_DISKS) {
+				fprintf(stderr, "hvm-helper: more than %u --disk\n",
+					MAX_DISKS);
+				return 1;
+			}
+			h.disks[h.nr_disks++] = optarg;
+			break;
 		case 'v':
 			h.verbose = true;
 			break;
@@ -500,6 +536,8 @@ int main(int argc, char **argv)
 		h.ring.poll_max_ns = (uint64_t)poll_ns;
 	pthread_mutex_init(&h.lock, NULL);
 	ret = create_devices(&h);
+	if (ret && ret != -ENOMEM)
+		return 1;	/* the device said why */
 	if (ret) {
 		fprintf(stderr, "hvm-helper: cannot create the devices: %s\n",
 			strerror(-ret));

@@ -63,7 +63,10 @@
  * reboots through EFI, then the BIOS (the reset vector, which hvm-run
  * also fills), never trying the FADT's reset register.
  */
-#define LINUX_CMDLINE_BASE	"console=ttyS0 quiet tsc=reliable 8250.nr_uarts=1 io_delay=none no_timer_check pci=off panic=-1 reboot=acpi"
+#define LINUX_CMDLINE_BASE	"console=ttyS0 quiet tsc=reliable 8250.nr_uarts=1 io_delay=none no_timer_check panic=-1 reboot=acpi"
+/* Without PCI devices the guest need not probe for them. */
+#define LINUX_CMDLINE_NO_PCI	" pci=off"
+#define MAX_DISKS		8
 
 enum cpu_mode { MODE_DEFAULT, MODE_REAL, MODE_PROT32, MODE_LONG64 };
 
@@ -94,6 +97,9 @@ struct options {
 	const char *append;
 	bool reboot;
 	bool stats;
+	/* Both */
+	const char *disks[MAX_DISKS];
+	unsigned int nr_disks;
 };
 
 /* One piece of the guest image: file bytes plus zero fill up to memsz. */
@@ -201,13 +207,19 @@ static void usage(FILE *out)
 "  --initrd FILE    initramfs for the kernel\n"
 "  --cmdline STR    the kernel command line instead of the default:\n"
 "                   " LINUX_CMDLINE_BASE "\n"
-"                   plus tsc_early_khz=<the guest TSC's kHz>\n"
+"                   plus tsc_early_khz=<the guest TSC's kHz>, plus\n"
+"                   pci=off when there is no --disk\n"
 "  --append STR     add STR to the command line\n"
 "  --reboot         a guest reboot restarts the guest instead of ending\n"
 "  --stats          at the end print the VM's exits by kind and the ports\n"
 "                   the guest used most (on stderr)\n"
 "\n"
 "Both:\n"
+"  --disk FILE[,ro][,serial=SERIAL]\n"
+"                   a virtio-blk disk (virtio-pci on the helper's PCI bus)\n"
+"                   on FILE, a raw image; ro: read-only; the serial number\n"
+"                   (/dev/disk/by-id/virtio-SERIAL) defaults to the file's\n"
+"                   name.  Repeatable, up to %u; the guest's first is vda\n"
 "  --helper PATH    device helper to run (default: hvm-helper in the\n"
 "                   directory of hvm-run)\n"
 "  --verbose        report unhandled exits and device accesses\n"
@@ -237,7 +249,7 @@ static void usage(FILE *out)
 "  3   a Linux guest reset the machine (reboot, without --reboot)\n"
 "  4   Ctrl-A x on the console\n"
 "  5   every vCPU of a Linux guest halted with interrupts off\n",
-		HVM_MAX_VCPUS);
+		HVM_MAX_VCPUS, MAX_DISKS);
 }
 
 /* ---- argument parsing ---------------------------------------------------- */
@@ -310,6 +322,7 @@ static void parse_options(int argc, char **argv, struct options *opts)
 		{ "reboot", no_argument, NULL, 'r' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "helper", required_argument, NULL, 'H' },
+		{ "disk", required_argument, NULL, 'D' },
 		{ "hugetlb", no_argument, NULL, 'g' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -382,6 +395,11 @@ static void parse_options(int argc, char **argv, struct options *opts)
 			break;
 		case 'H':
 			opts->helper_path = optarg;
+			break;
+		case 'D':
+			if (opts->nr_disks == MAX_DISKS)
+				die("more than %u --disk", MAX_DISKS);
+			opts->disks[opts->nr_disks++] = optarg;
 			break;
 		case 'g':
 			opts->hugetlb = true;
@@ -686,12 +704,12 @@ static void describe_status(int status, char *buf, size_t len)
  * at 0, the one slot).  Returns its pid once it said it is ready; any
  * failure to get there is fatal, with the reason.
  */
-static pid_t start_helper(const char *path, int ring_fd, int mem_fd,
-			  uint64_t mem_size, bool verbose, bool console_input,
-			  bool stats)
+static pid_t start_helper(const struct options *opts, int ring_fd,
+			  int mem_fd, bool console_input)
 {
+	const char *path = opts->helper_path;
 	char ring_arg[16], mem_fd_arg[16], map_arg[48], how[64];
-	char *argv[10] = {
+	char *argv[11 + 2 * MAX_DISKS] = {
 		(char *)path, "--ring-fd", ring_arg, "--mem-fd", mem_fd_arg,
 		"--mem-map", map_arg,
 	};
@@ -699,15 +717,21 @@ static pid_t start_helper(const char *path, int ring_fd, int mem_fd,
 	const int keep[] = { ring_fd, mem_fd };
 	int ret, status;
 
-	if (verbose)
+	unsigned int i;
+
+	if (opts->verbose)
 		argv[argc++] = "--verbose";
 	if (console_input)
 		argv[argc++] = "--console-input";
-	if (stats)
+	if (opts->stats)
 		argv[argc++] = "--stats";
+	for (i = 0; i < opts->nr_disks; i++) {
+		argv[argc++] = "--disk";
+		argv[argc++] = (char *)opts->disks[i];
+	}
 	snprintf(ring_arg, sizeof(ring_arg), "%d", ring_fd);
 	snprintf(mem_fd_arg, sizeof(mem_fd_arg), "%d", mem_fd);
-	snprintf(map_arg, sizeof(map_arg), "0,%#" PRIx64 ",0", mem_size);
+	snprintf(map_arg, sizeof(map_arg), "0,%#" PRIx64 ",0", opts->mem_size);
 	fflush(NULL);
 	ret = hvm_helper_spawn(path, argv, keep, 2, &status);
 	if (ret == -ECHILD) {
@@ -1038,6 +1062,10 @@ static char *linux_cmdline(const struct options *opts,
 			     LINUX_CMDLINE_BASE, tsc_khz);
 	else
 		n = snprintf(line, sizeof(line), "%s", LINUX_CMDLINE_BASE);
+	if (n >= 0 && (size_t)n < sizeof(line) && !opts->cmdline &&
+	    !opts->nr_disks)
+		n += snprintf(line + n, sizeof(line) - n, "%s",
+			      LINUX_CMDLINE_NO_PCI);
 	if (n >= 0 && (size_t)n < sizeof(line) && opts->append)
 		n += snprintf(line + n, sizeof(line) - n, " %s", opts->append);
 	if (n < 0 || (size_t)n >= sizeof(line))
@@ -1202,9 +1230,7 @@ static int run_vm(struct options *opts, struct guest_image *img,
 	ring_fd = hvm_ring_create(&vm);
 	if (ring_fd < 0)
 		die("cannot create the I/O ring: %s", strerror(-ring_fd));
-	helper = start_helper(opts->helper_path, ring_fd, mem_fd,
-			      opts->mem_size, opts->verbose, console_input,
-			      opts->stats);
+	helper = start_helper(opts, ring_fd, mem_fd, console_input);
 	/* The helper holds the only ring fd: its death closes the ring. */
 	close(ring_fd);
 

@@ -7,10 +7,21 @@
 #   linux-guest.sh INIT_BINARY KERNEL OUT_DIR
 #
 # OUT_DIR gets vmlinuz (a copy of KERNEL: Debian's own bzImage, the one the
-# lab boots) and initramfs.cpio.gz, whose only file is /init (INIT_BINARY,
-# a static program) plus the directories it mounts on.  The kernel's
-# built-in initramfs already holds /dev/console.
+# lab boots) and initramfs.cpio.gz: /init (INIT_BINARY, a static program),
+# the directories it mounts on, and in /modules/ the kernel's own modules
+# for a root on virtio-blk (from /lib/modules/<KERNEL's release>/, loaded
+# in the order of /modules/order when the command line has hvm_root=).
+# The kernel's built-in initramfs already holds /dev/console.
+#
+# For virtio_blk_test it also leaves OUT_DIR/init (the disk's /sbin/init)
+# and OUT_DIR/e2fs/: mke2fs and debugfs with the shared libraries and the
+# dynamic loader they need, to run in the lab (whose initramfs has no C
+# library) as e2fs/ld.so --library-path e2fs e2fs/mke2fs ...
 set -euo pipefail
+
+# Load order: each after what it depends on (modinfo -F depends).
+MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev
+virtio_pci virtio_blk crc16 mbcache jbd2 crc32c_generic ext4"
 
 if [ $# -ne 3 ]; then
 	echo "usage: linux-guest.sh INIT_BINARY KERNEL OUT_DIR" >&2
@@ -22,10 +33,36 @@ init=$1 kernel=$2 out=$3
 mkdir -p "$out"
 stage=$(mktemp -d "$out/stage.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
-mkdir -p "$stage"/{dev,proc,sys}
+mkdir -p "$stage"/{dev,proc,sys,modules}
 install -m 0755 "$init" "$stage/init"
+release=${kernel##*/vmlinuz-}
+moddir=/lib/modules/$release
+if [ -d "$moddir" ]; then
+	for m in $MODULES; do
+		ko=$(find "$moddir/kernel" -name "$m.ko" -print -quit)
+		[ -n "$ko" ] || { echo "linux-guest: $m.ko not in $moddir" >&2; exit 1; }
+		install -m 0644 "$ko" "$stage/modules/$m.ko"
+		echo "$m.ko" >>"$stage/modules/order"
+	done
+else
+	echo "linux-guest: no $moddir: the guest cannot use a virtio-blk root" >&2
+fi
 (cd "$stage" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
 	cpio --quiet -o -0 -H newc -R 0:0) | gzip -9 >"$out/initramfs.cpio.gz.tmp"
 mv "$out/initramfs.cpio.gz.tmp" "$out/initramfs.cpio.gz"
 cp "$kernel" "$out/vmlinuz.tmp"
 mv "$out/vmlinuz.tmp" "$out/vmlinuz"
+install -m 0755 "$init" "$out/init"
+
+rm -rf "$out/e2fs"
+mkdir -p "$out/e2fs"
+for tool in /usr/sbin/mke2fs /usr/sbin/debugfs; do
+	[ -x "$tool" ] || { echo "linux-guest: $tool missing (install e2fsprogs)" >&2; exit 1; }
+	install -m 0755 "$tool" "$out/e2fs/"
+	ldd "$tool" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' |
+	while read -r lib; do
+		install -m 0644 "$lib" "$out/e2fs/"
+	done
+done
+install -m 0755 "$(ldd /usr/sbin/mke2fs | awk '/ld-linux/ { print $1 }')" \
+	"$out/e2fs/ld.so"

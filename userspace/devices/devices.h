@@ -8,6 +8,7 @@
 #ifndef HVM_DEVICES_H
 #define HVM_DEVICES_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,6 +32,8 @@ struct platform {
 	void (*emit)(struct platform *p, char c);
 	void (*flush)(struct platform *p);
 	bool verbose;
+	/* The device lock, for devices that work in threads of their own. */
+	pthread_mutex_t *lock;
 };
 
 /*

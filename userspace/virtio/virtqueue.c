@@ -150,6 +150,13 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 
 	if (!vq->ready || vq->broken)
 		return -EPROTO;
+	/*
+	 * Our last avail_event store before the index load: else a driver
+	 * that checked the old avail_event skips its kick while we miss its
+	 * buffer, and the queue stalls.
+	 */
+	if (vq->event_idx)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (ram_read16(vq->ram, AVAIL_IDX(vq), &avail_idx))
 		goto fault;
 	if (avail_idx == vq->last_avail)

@@ -8,9 +8,20 @@
  * and powers the machine off (ACPI S5: hvm-run exits 0), or reboots it
  * when the kernel command line has hvm_guest=reboot (the kernel hands it
  * to init's environment; hvm-run exits 3).  Kept static and small: the
- * initramfs holds this program and nothing else.
+ * initramfs holds this program and the modules of a virtio-blk root.
+ *
+ * With hvm_root=DEVICE (virtio_blk_test) it loads the modules listed in
+ * /modules/order (Debian's virtio_pci, virtio_blk, ext4 and what they
+ * need), mounts DEVICE (ext4) as the new root, read-write or else
+ * read-only, and runs /sbin/init there: this same program, as "disk".
+ * That one writes hvm_token's value into /written.txt, syncs and prints
+ *
+ *   @@hvm-guest: disk write=ok|ERRNO-NAME
+ *
+ * before it powers off.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,6 +30,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -67,10 +79,91 @@ static int hypervisor_flag(void)
 	return found;
 }
 
-int main(void)
+static void power_off(bool reboot_wanted)
+{
+	fflush(stdout);
+	/* tcdrain: the 8250 driver sends from a buffer under interrupts. */
+	tcdrain(1);
+	sync();
+	reboot(reboot_wanted ? RB_AUTOBOOT : RB_POWER_OFF);
+}
+
+static void load_modules(void)
+{
+	char name[256], path[300];
+	FILE *order = fopen("/modules/order", "r");
+	int fd;
+
+	if (!order) {
+		printf("@@hvm-guest: no /modules/order\n");
+		return;
+	}
+	while (fgets(name, sizeof(name), order)) {
+		name[strcspn(name, "\n")] = '\0';
+		snprintf(path, sizeof(path), "/modules/%s", name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || syscall(SYS_finit_module, fd, "", 0))
+			printf("@@hvm-guest: module %s: %s\n", name,
+			       strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	fclose(order);
+}
+
+/* Mounts dev as the root and runs its /sbin/init; returns on failure. */
+static void switch_to_disk(const char *dev)
+{
+	unsigned int tries;
+
+	load_modules();
+	/* The disk appears once virtio_blk has probed it. */
+	for (tries = 0; access(dev, F_OK) && tries < 500; tries++)
+		usleep(10000);
+	mkdir("/newroot", 0755);
+	if (mount(dev, "/newroot", "ext4", 0, NULL) &&
+	    mount(dev, "/newroot", "ext4", MS_RDONLY, NULL)) {
+		printf("@@hvm-guest: cannot mount %s: %s\n", dev,
+		       strerror(errno));
+		return;
+	}
+	if (chdir("/newroot") || mount(".", "/", NULL, MS_MOVE, NULL) ||
+	    chroot(".") || chdir("/")) {
+		printf("@@hvm-guest: cannot switch to %s: %s\n", dev,
+		       strerror(errno));
+		return;
+	}
+	fflush(stdout);
+	execl("/sbin/init", "init", "disk", (char *)NULL);
+	printf("@@hvm-guest: cannot run /sbin/init on %s: %s\n", dev,
+	       strerror(errno));
+}
+
+/* On the disk root: leave the token there for the host to read. */
+static void write_token(void)
+{
+	const char *token = getenv("hvm_token");
+	int fd, err = 0;
+
+	if (!token)
+		token = "none";
+	fd = open("/written.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, token, strlen(token)) != (ssize_t)strlen(token) ||
+	    fsync(fd))
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	sync();
+	printf("\n@@hvm-guest: disk write=%s\n",
+	       err ? strerrorname_np(err) : "ok");
+}
+
+int main(int argc, char **argv)
 {
 	const char *action = getenv("hvm_guest");
+	const char *root = getenv("hvm_root");
 	bool reboot_wanted = action && !strcmp(action, "reboot");
+	bool on_disk = argc > 1 && !strcmp(argv[1], "disk");
 	char uptime[64] = "?";
 	FILE *f;
 	int fd;
@@ -95,12 +188,17 @@ int main(void)
 			strcpy(uptime, "?");
 		fclose(f);
 	}
+	if (on_disk) {
+		write_token();
+		power_off(false);
+		return 1;
+	}
 	printf("\n@@hvm-guest: up cpus=%d hypervisor=%d uptime=%s\n",
 	       online_cpus(), hypervisor_flag(), uptime);
-	fflush(stdout);
-	/* tcdrain: the 8250 driver sends from a buffer under interrupts. */
-	tcdrain(1);
-	sync();
-	reboot(reboot_wanted ? RB_AUTOBOOT : RB_POWER_OFF);
+	if (root) {
+		fflush(stdout);
+		switch_to_disk(root);
+	}
+	power_off(reboot_wanted);
 	return 1;
 }

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvm-run --disk: Debian's kernel (the lab's) finds a virtio-blk disk on
+ * the helper's PCI bus (ACPI PNP0A03 host bridge, configuration mechanism
+ * #1, MSI-X) with its own modules, which the guest's initramfs loads
+ * (selftests/lab/linux-guest: virtio_pci, virtio_blk, ext4), and boots
+ * with its root on it.  The disk is an ext4 image that the test makes
+ * with mke2fs -d, whose /sbin/init is the guest's init again; that one
+ * writes the test's token (from the command line) into /written.txt,
+ * syncs and powers off.  The lab has no C library: mke2fs and debugfs
+ * run with the libraries linux-guest.sh copied beside them.
+ *
+ * root_on_disk: hvm-run exits 0 after the power-off, the guest reports
+ *   the write done, and debugfs reads the token back from the image.
+ * read_only: with FILE,ro the guest's kernel sees a read-only disk,
+ *   mounts it read-only, its write fails with EROFS, and the image is
+ *   byte for byte what it was.
+ *
+ * SVM lab only: a Linux boot costs minutes under Bochs, where
+ * linux_boot_test boots once (testing.rst).  SKIP without the in-kernel
+ * APIC or without the guest files (the 6.1 harness runs the body after a
+ * SKIP in the set-up: the bodies return then).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "kselftest_harness.h"
+#include "test_util.h"
+
+#define GUEST_DIR	"../guests/linux"
+#define E2FS		GUEST_DIR "/e2fs"
+#define DISK_MARKER	"@@hvm-guest: disk write="
+#define BOOT_TIMEOUT	100
+#define IMAGE_SIZE	"32M"
+
+FIXTURE(disk) {
+	char dir[64], image[96], spec[128], token[64], append[160];
+	struct cmd_result r;
+};
+
+/* A tool of e2fsprogs, through the loader and libraries beside it. */
+static int e2fs(const char *tool, char *const args[], struct cmd_result *r)
+{
+	char path[64];
+	char *argv[16] = {
+		E2FS "/ld.so", "--library-path", E2FS, path,
+	};
+	unsigned int n = 4;
+
+	snprintf(path, sizeof(path), E2FS "/%s", tool);
+	while (*args && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	return run_cmd(argv, 60, r);
+}
+
+FIXTURE_SETUP(disk)
+{
+	char root[96], sbin[112], init[128], cmd[1024];
+	long irqchip;
+
+	if (!cpu_is_amd())
+		SKIP(return, "VMX (Bochs) lab: no disk boot (make check time)");
+	if (access(GUEST_DIR "/vmlinuz", R_OK) ||
+	    access(GUEST_DIR "/initramfs.cpio.gz", R_OK) ||
+	    access(GUEST_DIR "/init", R_OK) || access(E2FS "/mke2fs", R_OK))
+		SKIP(return, "the Linux guest was not built (make linux-guest)");
+	irqchip = vm_extension(HVM_EXT_IRQCHIP);
+	ASSERT_NE(-ENOENT, irqchip);
+	if (irqchip <= 0)
+		SKIP(return, "no in-kernel APIC (HVM_EXT_IRQCHIP): Linux gets no timer");
+
+	strcpy(self->dir, "/tmp/virtio_blk.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	snprintf(root, sizeof(root), "%s/root", self->dir);
+	snprintf(sbin, sizeof(sbin), "%s/sbin", root);
+	snprintf(self->image, sizeof(self->image), "%s/disk.img", self->dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/dev %s/proc %s/sys %s && cp %s/init %s/init",
+		 root, root, root, sbin, GUEST_DIR, sbin);
+	ASSERT_EQ(0, system(cmd));
+	snprintf(init, sizeof(init), "-d%s", root);
+	{
+		char *args[] = { "-q", "-F", "-t", "ext4", init, self->image,
+				 IMAGE_SIZE, NULL };
+
+		setenv("MKE2FS_CONFIG", "/dev/null", 1);
+		ASSERT_EQ(0, e2fs("mke2fs", args, &self->r)) {
+			TH_LOG("%s", self->r.err);
+		}
+		ASSERT_EQ(0, self->r.status) {
+			TH_LOG("mke2fs failed: %s", self->r.err);
+		}
+	}
+	snprintf(self->token, sizeof(self->token), "hvm-%d-%ld", getpid(),
+		 (long)(now_seconds() * 1000));
+	snprintf(self->append, sizeof(self->append),
+		 "hvm_root=/dev/vda hvm_token=%s", self->token);
+}
+
+FIXTURE_TEARDOWN(disk)
+{
+	char cmd[128];
+
+	if (self->dir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
+		if (system(cmd))
+			TH_LOG("cannot remove %s", self->dir);
+	}
+}
+
+/*
+ * Boots from the disk spec: what the guest said of its write ("ok",
+ * "EROFS"...).  A failed assertion leaves the test (longjmp).
+ */
+static const char *boot(struct __test_metadata *_metadata,
+			FIXTURE_DATA(disk) *self, const char *spec)
+{
+	char *argv[] = {
+		"hvm-run", "--kernel", GUEST_DIR "/vmlinuz",
+		"--initrd", GUEST_DIR "/initramfs.cpio.gz", "--mem", "256M",
+		"--disk", (char *)spec, "--append", self->append, NULL,
+	};
+	double start = now_seconds();
+	const char *marker;
+
+	ASSERT_EQ(0, run_cmd(argv, BOOT_TIMEOUT, &self->r));
+	TH_LOG("hvm-run --disk %s ran %.1f s", spec, now_seconds() - start);
+	ASSERT_FALSE(self->r.timed_out) {
+		TH_LOG("console so far:\n%s", self->r.out);
+	}
+	ASSERT_EQ(0, self->r.status) {
+		TH_LOG("no clean power-off: %s; console:\n%s", self->r.err,
+		       self->r.out);
+	}
+	marker = strstr(self->r.out, DISK_MARKER);
+	ASSERT_NE(NULL, marker) {
+		TH_LOG("the guest did not run from the disk; console:\n%s",
+		       self->r.out);
+	}
+	return marker + strlen(DISK_MARKER);
+}
+
+/* The file's bytes: a malloc'ed copy, its size in *len. */
+static char *slurp(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &st)) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	buf = malloc(st.st_size + 1);
+	if (buf && read(fd, buf, st.st_size) != st.st_size) {
+		free(buf);
+		buf = NULL;
+	}
+	close(fd);
+	*len = st.st_size;
+	return buf;
+}
+
+TEST_F_TIMEOUT(disk, root_on_disk, BOOT_TIMEOUT + 20)
+{
+	char *args[] = { "-R", "cat /written.txt", self->image, NULL };
+	const char *result;
+
+	if (_metadata->skip)
+		return;
+	result = boot(_metadata, self, self->image);
+	ASSERT_EQ(0, strncmp(result, "ok", 2)) {
+		TH_LOG("console:\n%s", self->r.out);
+	}
+	ASSERT_EQ(0, e2fs("debugfs", args, &self->r));
+	EXPECT_STREQ(self->token, self->r.out) {
+		TH_LOG("debugfs: %s", self->r.err);
+	}
+}
+
+TEST_F_TIMEOUT(disk, read_only, BOOT_TIMEOUT + 20)
+{
+	size_t before_len = 0, after_len = 0;
+	char *before, *after;
+	const char *result;
+
+	if (_metadata->skip)
+		return;
+	before = slurp(self->image, &before_len);
+	ASSERT_NE(NULL, before);
+	snprintf(self->spec, sizeof(self->spec), "%s,ro", self->image);
+	result = boot(_metadata, self, self->spec);
+	EXPECT_EQ(0, strncmp(result, "EROFS", 5)) {
+		TH_LOG("console:\n%s", self->r.out);
+	}
+	after = slurp(self->image, &after_len);
+	ASSERT_NE(NULL, after);
+	EXPECT_EQ(before_len, after_len);
+	EXPECT_EQ(0, memcmp(before, after, before_len));
+	free(before);
+	free(after);
+}
+
+TEST_HARNESS_MAIN
