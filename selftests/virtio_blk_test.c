@@ -16,6 +16,13 @@
  *   mounts it read-only, its write fails with EROFS, and the image is
  *   byte for byte what it was.
  *
+ * helper_killed: the guest (hvm_disk=writer) puts the token in
+ *   /flushed.txt, fsync()s it, says so and then writes without end; the
+ *   test kills hvm-helper with SIGKILL a second later.  hvm-run ends with
+ *   status 2 and names the dead helper; after e2fsck replays the journal
+ *   (as the guest's next mount would) the image is consistent and
+ *   /flushed.txt holds the token.
+ *
  * SVM lab only: a Linux boot costs minutes under Bochs, where
  * linux_boot_test boots once (testing.rst).  SKIP without the in-kernel
  * APIC or without the guest files (the 6.1 harness runs the body after a
@@ -36,6 +43,7 @@
 #define DISK_MARKER	"@@hvm-guest: disk write="
 #define BOOT_TIMEOUT	100
 #define IMAGE_SIZE	"32M"
+#define STATUS_GUEST_ERROR	2	/* hvm-run --help */
 
 FIXTURE(disk) {
 	char dir[64], image[96], spec[128], token[64], append[160];
@@ -161,6 +169,8 @@ static char *slurp(const char *path, size_t *len)
 		free(buf);
 		buf = NULL;
 	}
+	if (buf)
+		buf[st.st_size] = '\0';
 	close(fd);
 	*len = st.st_size;
 	return buf;
@@ -204,6 +214,71 @@ TEST_F_TIMEOUT(disk, read_only, BOOT_TIMEOUT + 20)
 	EXPECT_EQ(0, memcmp(before, after, before_len));
 	free(before);
 	free(after);
+}
+
+/*
+ * Runs hvm-run in the background, waits for the guest's "flushed", lets
+ * it write for a second and kills the helper (hvm-run's child): prints
+ * hvm-run's status.  hvm-run's output goes to files in the test's dir.
+ */
+static const char killer_script[] =
+	"hvm-run --kernel " GUEST_DIR "/vmlinuz"
+	" --initrd " GUEST_DIR "/initramfs.cpio.gz --mem 256M"
+	" --disk \"$1\" --append \"$2\" >\"$3/console\" 2>\"$3/err\" &\n"
+	"run=$! tries=0\n"
+	"until grep -q '@@hvm-guest: flushed' \"$3/console\"; do\n"
+	"	kill -0 $run 2>/dev/null || { echo 'hvm-run ended early'; exit 1; }\n"
+	"	tries=$((tries + 1))\n"
+	"	[ $tries -lt 400 ] || { kill $run; echo 'no flushed'; exit 1; }\n"
+	"	sleep 0.2\n"
+	"done\n"
+	"sleep 1\n"
+	"for stat in /proc/[0-9]*/stat; do\n"
+	"	read -r pid comm state ppid rest <\"$stat\" 2>/dev/null || continue\n"
+	"	[ \"$ppid\" = $run ] && [ \"$comm\" = '(hvm-helper)' ] && kill -KILL $pid\n"
+	"done\n"
+	"wait $run\n"
+	"echo \"status=$?\"\n";
+
+TEST_F_TIMEOUT(disk, helper_killed, BOOT_TIMEOUT + 60)
+{
+	char append[192], console[96], err[96], status_line[32];
+	char *script[] = { "sh", "-c", (char *)killer_script, "killer",
+			   self->image, append, self->dir, NULL };
+	char *fsck[] = { "-fy", self->image, NULL };
+	char *cat[] = { "-R", "cat /flushed.txt", self->image, NULL };
+	size_t len;
+	char *text;
+
+	if (_metadata->skip)
+		return;
+	snprintf(append, sizeof(append), "%s hvm_disk=writer", self->append);
+	ASSERT_EQ(0, run_cmd(script, BOOT_TIMEOUT, &self->r));
+	snprintf(console, sizeof(console), "%s/console", self->dir);
+	snprintf(err, sizeof(err), "%s/err", self->dir);
+	snprintf(status_line, sizeof(status_line), "status=%d",
+		 STATUS_GUEST_ERROR);
+	ASSERT_NE(NULL, strstr(self->r.out, status_line)) {
+		text = slurp(console, &len);
+		TH_LOG("%s%s; console:\n%s", self->r.out, self->r.err,
+		       text ? text : "?");
+	}
+	text = slurp(err, &len);
+	ASSERT_NE(NULL, text);
+	EXPECT_NE(NULL, strstr(text, "helper")) {
+		TH_LOG("hvm-run said: %s", text);
+	}
+	free(text);
+
+	/* e2fsck: 0 clean, 1 errors corrected (the cut-off writes). */
+	ASSERT_EQ(0, e2fs("e2fsck", fsck, &self->r));
+	EXPECT_GE(1, self->r.status) {
+		TH_LOG("e2fsck: %s%s", self->r.out, self->r.err);
+	}
+	ASSERT_EQ(0, e2fs("debugfs", cat, &self->r));
+	EXPECT_STREQ(self->token, self->r.out) {
+		TH_LOG("debugfs: %s", self->r.err);
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -785,6 +786,31 @@ finish(int status, const char *fmt, ...)
 	pthread_mutex_unlock(&run_state.lock);
 }
 
+/*
+ * A helper that dies ends the run even while no vCPU asks it anything: a
+ * guest waiting for a disk's interrupt may sit in HLT for ever.  WNOWAIT
+ * leaves the reaping to reap_helper(); at a normal end the status is
+ * already set and finish() changes nothing.
+ */
+static void *watch_helper(void *arg)
+{
+	pid_t pid = (pid_t)(intptr_t)arg;
+	char how[64];
+	siginfo_t info;
+
+	memset(&info, 0, sizeof(info));
+	while (waitid(P_PID, pid, &info, WEXITED | WNOWAIT) < 0 &&
+	       errno == EINTR)
+		;
+	if (info.si_code == CLD_EXITED)
+		snprintf(how, sizeof(how), "exit status %d", info.si_status);
+	else
+		snprintf(how, sizeof(how), "killed by signal %d",
+			 info.si_status);
+	finish(STATUS_GUEST_ERROR, "the device helper died (%s)", how);
+	return NULL;
+}
+
 static void format_insn(const struct hvm_run *run, char *buf, size_t len)
 {
 	size_t used = 0;
@@ -1160,6 +1186,7 @@ static int run_vm(struct options *opts, struct guest_image *img,
 	static struct vcpu_thread threads[HVM_MAX_VCPUS];
 	struct hvm_vm_handle vm;
 	unsigned int i;
+	pthread_t watcher;
 	pid_t helper;
 	int ret, ring_fd, mem_fd, stats_fd = -1;
 	long free_huge;
@@ -1233,6 +1260,11 @@ static int run_vm(struct options *opts, struct guest_image *img,
 	helper = start_helper(opts, ring_fd, mem_fd, console_input);
 	/* The helper holds the only ring fd: its death closes the ring. */
 	close(ring_fd);
+	ret = pthread_create(&watcher, NULL, watch_helper,
+			     (void *)(intptr_t)helper);
+	if (ret)
+		die("cannot start a thread to watch the helper: %s",
+		    strerror(ret));
 
 	pthread_mutex_lock(&run_state.lock);
 	for (i = 0; i < opts->nr_vcpus; i++) {
@@ -1259,6 +1291,7 @@ static int run_vm(struct options *opts, struct guest_image *img,
 			hvm_vcpu_close(&threads[i].vcpu);
 		hvm_vm_close(&vm);
 		reap_helper(helper);
+		pthread_join(watcher, NULL);
 	} else {
 		fprintf(stderr, "hvm-run: a vCPU thread does not leave HVM_RUN\n");
 		if (run_state.message[0])

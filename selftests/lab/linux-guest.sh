@@ -14,9 +14,9 @@
 # The kernel's built-in initramfs already holds /dev/console.
 #
 # For virtio_blk_test it also leaves OUT_DIR/init (the disk's /sbin/init)
-# and OUT_DIR/e2fs/: mke2fs and debugfs with the shared libraries and the
-# dynamic loader they need, to run in the lab (whose initramfs has no C
-# library) as e2fs/ld.so --library-path e2fs e2fs/mke2fs ...
+# and OUT_DIR/e2fs/: mke2fs, debugfs and e2fsck with the shared libraries
+# and the dynamic loader they need, to run in the lab (whose initramfs has
+# no C library) as e2fs/ld.so --library-path e2fs e2fs/mke2fs ...
 set -euo pipefail
 
 # Load order: each after what it depends on (modinfo -F depends).
@@ -56,7 +56,7 @@ install -m 0755 "$init" "$out/init"
 
 rm -rf "$out/e2fs"
 mkdir -p "$out/e2fs"
-for tool in /usr/sbin/mke2fs /usr/sbin/debugfs; do
+for tool in /usr/sbin/mke2fs /usr/sbin/debugfs /usr/sbin/e2fsck; do
 	[ -x "$tool" ] || { echo "linux-guest: $tool missing (install e2fsprogs)" >&2; exit 1; }
 	install -m 0755 "$tool" "$out/e2fs/"
 	ldd "$tool" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' |

@@ -18,7 +18,18 @@
  *
  *   @@hvm-guest: disk write=ok|ERRNO-NAME
  *
- * before it powers off.
+ * before it powers off.  With hvm_disk=writer it prints
+ *
+ *   @@hvm-guest: flushed
+ *
+ * once the token is in /flushed.txt and fsync()ed, then writes to
+ * /junk.bin without end, for the host to kill the helper mid-write.
+ *
+ * With hvm_disk_bench=DEVICE (by hand, testing.rst) it loads the modules,
+ * reads DEVICE from start to end and writes it back in 1 MiB O_DIRECT
+ * requests, fsync()s, and prints the rates:
+ *
+ *   @@hvm-guest: disk-bench bytes=N read_mib_s=R write_mib_s=W
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,6 +43,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 /* CPUs in /sys/devices/system/cpu/online ("0-1", "0,2-3"...). */
@@ -140,14 +152,14 @@ static void switch_to_disk(const char *dev)
 }
 
 /* On the disk root: leave the token there for the host to read. */
-static void write_token(void)
+static void write_token(const char *file)
 {
 	const char *token = getenv("hvm_token");
 	int fd, err = 0;
 
 	if (!token)
 		token = "none";
-	fd = open("/written.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0 || write(fd, token, strlen(token)) != (ssize_t)strlen(token) ||
 	    fsync(fd))
 		err = errno;
@@ -156,6 +168,63 @@ static void write_token(void)
 	sync();
 	printf("\n@@hvm-guest: disk write=%s\n",
 	       err ? strerrorname_np(err) : "ok");
+}
+
+static double seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void disk_bench(const char *dev)
+{
+	static char buf[1 << 20] __attribute__((aligned(4096)));
+	double start, read_s, write_s;
+	unsigned int tries;
+	long long total = 0;
+	ssize_t n;
+	int fd;
+
+	load_modules();
+	for (tries = 0; access(dev, F_OK) && tries < 500; tries++)
+		usleep(10000);
+	fd = open(dev, O_RDWR | O_DIRECT);
+	if (fd < 0) {
+		printf("@@hvm-guest: disk-bench %s: %s\n", dev, strerror(errno));
+		return;
+	}
+	start = seconds();
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		total += n;
+	read_s = seconds() - start;
+	lseek(fd, 0, SEEK_SET);
+	start = seconds();
+	while (lseek(fd, 0, SEEK_CUR) < total &&
+	       write(fd, buf, sizeof(buf)) == sizeof(buf))
+		;
+	fsync(fd);
+	write_s = seconds() - start;
+	close(fd);
+	printf("\n@@hvm-guest: disk-bench bytes=%lld read_mib_s=%.1f write_mib_s=%.1f\n",
+	       total, total / 1048576.0 / read_s, total / 1048576.0 / write_s);
+}
+
+/* Never returns: writes and fsync()s until the machine goes away. */
+static void write_forever(void)
+{
+	static char chunk[65536];
+	unsigned int n = 0;
+	int fd = open("/junk.bin", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	memset(chunk, 0x5a, sizeof(chunk));
+	for (;;) {
+		if (fd < 0 || write(fd, chunk, sizeof(chunk)) != sizeof(chunk))
+			lseek(fd, 0, SEEK_SET);
+		if (++n % 16 == 0)
+			fsync(fd);
+	}
 }
 
 int main(int argc, char **argv)
@@ -189,12 +258,23 @@ int main(int argc, char **argv)
 		fclose(f);
 	}
 	if (on_disk) {
-		write_token();
+		const char *mode = getenv("hvm_disk");
+
+		if (mode && !strcmp(mode, "writer")) {
+			write_token("/flushed.txt");
+			printf("@@hvm-guest: flushed\n");
+			fflush(stdout);
+			tcdrain(1);
+			write_forever();
+		}
+		write_token("/written.txt");
 		power_off(false);
 		return 1;
 	}
 	printf("\n@@hvm-guest: up cpus=%d hypervisor=%d uptime=%s\n",
 	       online_cpus(), hypervisor_flag(), uptime);
+	if (getenv("hvm_disk_bench"))
+		disk_bench(getenv("hvm_disk_bench"));
 	if (root) {
 		fflush(stdout);
 		switch_to_disk(root);
