@@ -23,6 +23,7 @@
  *   header and offloads, and a transmitted frame leaves through it.
  * mac: generated addresses are stable per name, locally administered and
  *   unicast; the parser refuses malformed and multicast addresses.
+ * spec: --net's tap=NAME[,mac=MAC], and what it refuses.
  * fuzz: 5,000 rounds of random frames both ways with random damage to
  *   rings and tables: only documented outcomes, nothing outside guest RAM.
  */
@@ -66,17 +67,34 @@ FIXTURE(net) {
 	uint8_t *ram;
 	struct hvm_guest_ram gram;
 	struct virtio_net *net;
+	struct virtio_pci pci;
 	pthread_mutex_t lock;
 	int peer;
-	unsigned int msis;
 	uint16_t next_desc[2];
 };
 
-static void count_msi(void *opaque, uint64_t address, uint32_t data)
-{
-	FIXTURE_DATA(net) *self = opaque;
+static unsigned int msis;
 
-	self->msis++;
+static void count_msi(struct virtio_pci *pci, uint64_t address,
+		      uint32_t data)
+{
+	msis++;
+}
+
+/* The device on fd, on the fixture's transport. */
+static int plug(FIXTURE_DATA(net) *self, int fd, bool is_tap,
+		uint64_t features, const uint8_t mac[6])
+{
+	int ret = virtio_net_init(self->net, fd, is_tap, features, mac,
+				  &self->lock);
+
+	if (ret)
+		return ret;
+	virtio_pci_init(&self->pci, &self->net->model, &self->gram, BAR);
+	self->net->pci = &self->pci;
+	self->net->msi = count_msi;
+	msis = 0;
+	return 0;
 }
 
 static struct vdesc *desc(FIXTURE_DATA(net) *self, unsigned int q,
@@ -128,13 +146,13 @@ static uint16_t new_desc(FIXTURE_DATA(net) *self, unsigned int q,
 static void bar_w(FIXTURE_DATA(net) *self, uint64_t off, unsigned int size,
 		  uint64_t v)
 {
-	virtio_pci_bar_write(&self->net->pci, off, size, v);
+	virtio_pci_bar_write(self->net->pci, off, size, v);
 }
 
 static uint64_t bar_r(FIXTURE_DATA(net) *self, uint64_t off,
 		      unsigned int size)
 {
-	return virtio_pci_bar_read(&self->net->pci, off, size);
+	return virtio_pci_bar_read(self->net->pci, off, size);
 }
 
 static uint8_t device_status(FIXTURE_DATA(net) *self)
@@ -169,7 +187,7 @@ static void bring_up(FIXTURE_DATA(net) *self, uint64_t features)
 		bar_w(self, 0x30, 8, RING_GPA(q) + USED_OFF);
 		bar_w(self, 0x1c, 2, 1);
 	}
-	virtio_pci_cfg_write(&self->net->pci, 0x86, 2, 0x8000);
+	virtio_pci_cfg_write(self->net->pci, 0x86, 2, 0x8000);
 	bar_w(self, 0x14, 1, 0x0f);
 }
 
@@ -198,10 +216,7 @@ FIXTURE_SETUP(net)
 	pthread_mutex_init(&self->lock, NULL);
 	self->net = malloc(sizeof(*self->net));
 	ASSERT_NE(NULL, self->net);
-	ASSERT_EQ(0, virtio_net_init(self->net, sv[0], false, 0, mac,
-				     &self->gram, BAR, &self->lock));
-	self->net->msi = count_msi;
-	self->net->msi_opaque = self;
+	ASSERT_EQ(0, plug(self, sv[0], false, 0, mac));
 }
 
 FIXTURE_TEARDOWN(net)
@@ -217,8 +232,8 @@ TEST_F(net, config)
 	uint64_t f;
 	unsigned int i;
 
-	EXPECT_EQ(0x10411af4U, virtio_pci_cfg_read(&self->net->pci, 0, 4));
-	EXPECT_EQ(0x020000U, virtio_pci_cfg_read(&self->net->pci, 8, 4) >> 8);
+	EXPECT_EQ(0x10411af4U, virtio_pci_cfg_read(self->net->pci, 0, 4));
+	EXPECT_EQ(0x020000U, virtio_pci_cfg_read(self->net->pci, 8, 4) >> 8);
 	for (i = 0; i < 6; i++)
 		EXPECT_EQ(self->net->config.mac[i],
 			  bar_r(self, VIRTIO_PCI_DEVICE_CFG + i, 1));
@@ -295,7 +310,7 @@ TEST_F(net, tx)
 	EXPECT_EQ(head, used_elem(self, TX_Q, 1, &len));
 	EXPECT_EQ(0U, len);
 	EXPECT_EQ(3U, self->net->stats.tx_frames);
-	EXPECT_EQ(1U, self->msis);
+	EXPECT_EQ(1U, msis);
 }
 
 /* Posts n receive buffers of len bytes each. */
@@ -347,7 +362,7 @@ TEST_F(net, rx)
 	fill(want, 1000, 7);
 	EXPECT_EQ(0, memcmp(self->ram + desc(self, RX_Q, head)->addr + HDR,
 			    want + HDR, 1000 - HDR));
-	EXPECT_EQ(1U, self->msis);
+	EXPECT_EQ(1U, msis);
 
 	/*
 	 * Without MRG_RXBUF a frame larger than a buffer is dropped, the
@@ -399,7 +414,7 @@ TEST_F(net, rx_mergeable)
 	EXPECT_EQ(5000U, off);
 	fill(want, 5000, 11);
 	EXPECT_EQ(0, memcmp(got + HDR, want + HDR, 5000 - HDR));
-	EXPECT_EQ(1U, self->msis);
+	EXPECT_EQ(1U, msis);
 }
 
 /* Queues a TX chain built by the caller at head, runs the device. */
@@ -513,6 +528,7 @@ TEST_F(net, tap)
 {
 	uint64_t features = 0;
 	struct ifreq ifr;
+	uint8_t mac[6];
 	char name[IFNAMSIZ];
 	int fd, sock;
 
@@ -534,10 +550,9 @@ TEST_F(net, tap)
 	ASSERT_EQ(0, ioctl(sock, SIOCSIFFLAGS, &ifr));
 	close(sock);
 
+	memcpy(mac, self->net->config.mac, sizeof(mac));
 	virtio_net_destroy(self->net);
-	ASSERT_EQ(0, virtio_net_init(self->net, fd, true, features,
-				     self->net->config.mac, &self->gram, BAR,
-				     &self->lock));
+	ASSERT_EQ(0, plug(self, fd, true, features, mac));
 	bring_up(self, features);
 	virtio_net_process(self->net);
 	EXPECT_EQ((unsigned int)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6),
@@ -576,6 +591,34 @@ TEST(mac)
 	EXPECT_EQ(-EINVAL, virtio_net_parse_mac("02-00-00-00-00-01", a));
 	EXPECT_EQ(-EINVAL, virtio_net_parse_mac("2:00:00:00:00:01", a));
 	EXPECT_EQ(-EINVAL, virtio_net_parse_mac("", a));
+}
+
+TEST(spec)
+{
+	static const char *const bad[] = {
+		"", "tap=", "mac=02:00:00:00:00:01", "tap=a,", "tap=a,tap=b",
+		"tap=a,mac=03:00:00:00:00:01", "tap=a,mac=02:00:00:00:00",
+		"tap=a,mac=02:00:00:00:00:01,mac=02:00:00:00:00:01",
+		"tap=0123456789abcdef", "tap=a/b", "tap=..", "tap=a,ro",
+	};
+	struct virtio_net_spec spec;
+	char buf[64];
+	unsigned int i;
+
+	ASSERT_EQ(0, virtio_net_parse_spec("tap=hvm0", &spec));
+	EXPECT_STREQ("hvm0", spec.tap);
+	EXPECT_FALSE(spec.mac_given);
+	ASSERT_EQ(0, virtio_net_parse_spec("mac=02:00:00:00:00:2a,tap=t1",
+					   &spec));
+	EXPECT_STREQ("t1", spec.tap);
+	EXPECT_TRUE(spec.mac_given);
+	EXPECT_EQ(0x2a, spec.mac[5]);
+	virtio_net_format_spec(&spec, buf, sizeof(buf));
+	EXPECT_STREQ("tap=t1,mac=02:00:00:00:00:2a", buf);
+	ASSERT_EQ(0, virtio_net_parse_spec("tap=0123456789abcde", &spec));
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		EXPECT_EQ(-EINVAL, virtio_net_parse_spec(bad[i], &spec))
+			TH_LOG("bad spec %u", i);
 }
 
 TEST_F(net, fuzz)

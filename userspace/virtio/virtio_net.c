@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* virtio-net over virtio-pci with a TAP backend: see virtio_net.h. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* struct ifreq, O_CLOEXEC under -std=c11 */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -65,7 +68,7 @@ static struct virtio_net *to_net(struct virtio_pci *dev)
 /* Queue q may move frames: the driver is up and nothing broke. */
 static bool queue_live(struct virtio_net *net, unsigned int q)
 {
-	const struct virtio_pci *dev = &net->pci;
+	const struct virtio_pci *dev = net->pci;
 
 	return dev->queues[q].enabled && !dev->queues[q].vq.broken &&
 	       (dev->status & VIRTIO_STATUS_DRIVER_OK) &&
@@ -85,7 +88,7 @@ static void set_offloads(struct virtio_net *net, unsigned int offloads)
 /* The tap may send what the driver accepted (5.1.6.3.1). */
 static void apply_driver_offloads(struct virtio_net *net)
 {
-	uint64_t f = net->pci.driver_features;
+	uint64_t f = net->pci->driver_features;
 	unsigned int offloads = 0;
 
 	if (f & BIT(VIRTIO_NET_F_GUEST_CSUM)) {
@@ -102,6 +105,7 @@ static void net_notify(struct virtio_pci *dev, unsigned int q)
 {
 	uint64_t one = 1;
 
+	(void)q;	/* one worker serves both queues */
 	/* A full eventfd counter (EAGAIN) still wakes the worker. */
 	if (write(to_net(dev)->kick, &one, sizeof(one)) < 0)
 		return;
@@ -113,7 +117,7 @@ static void net_msi(struct virtio_pci *dev, uint64_t address, uint32_t data)
 
 	net->stats.interrupts++;
 	if (net->msi)
-		net->msi(net->msi_opaque, address, data);
+		net->msi(dev, address, data);
 }
 
 static void net_reset(struct virtio_pci *dev)
@@ -127,13 +131,13 @@ static void net_reset(struct virtio_pci *dev)
 
 static void queue_broken(struct virtio_net *net)
 {
-	virtio_pci_needs_reset(&net->pci);
+	virtio_pci_needs_reset(net->pci);
 }
 
 /* Transmits up to PASS_BUDGET chains: true when more may wait. */
 static bool net_tx(struct virtio_net *net)
 {
-	struct virtq *vq = &net->pci.queues[VIRTIO_NET_TX_QUEUE].vq;
+	struct virtq *vq = &net->pci->queues[VIRTIO_NET_TX_QUEUE].vq;
 	struct virtq_chain *c = &net->chain;
 	unsigned int done;
 	ssize_t n;
@@ -170,7 +174,7 @@ static bool net_tx(struct virtio_net *net)
 		}
 	}
 	if (done)
-		virtio_pci_queue_interrupt(&net->pci, VIRTIO_NET_TX_QUEUE);
+		virtio_pci_queue_interrupt(net->pci, VIRTIO_NET_TX_QUEUE);
 	return done == PASS_BUDGET;
 }
 
@@ -181,8 +185,9 @@ static bool net_tx(struct virtio_net *net)
  */
 static int rx_deliver(struct virtio_net *net)
 {
-	struct virtq *vq = &net->pci.queues[VIRTIO_NET_RX_QUEUE].vq;
-	bool mergeable = net->pci.driver_features & BIT(VIRTIO_NET_F_MRG_RXBUF);
+	struct virtq *vq = &net->pci->queues[VIRTIO_NET_RX_QUEUE].vq;
+	bool mergeable = net->pci->driver_features &
+			 BIT(VIRTIO_NET_F_MRG_RXBUF);
 	struct virtq_chain *c = &net->chain;
 	uint64_t first_gpa = 0;
 	uint32_t off = 0, chunk;
@@ -243,7 +248,7 @@ static int rx_deliver(struct virtio_net *net)
 /* Receives up to PASS_BUDGET frames: true when more may wait. */
 static bool net_rx(struct virtio_net *net)
 {
-	struct virtq *vq = &net->pci.queues[VIRTIO_NET_RX_QUEUE].vq;
+	struct virtq *vq = &net->pci->queues[VIRTIO_NET_RX_QUEUE].vq;
 	bool live = queue_live(net, VIRTIO_NET_RX_QUEUE);
 	unsigned int done, delivered = 0;
 	ssize_t n;
@@ -280,7 +285,7 @@ static bool net_rx(struct virtio_net *net)
 		net->rx_len = 0;
 	}
 	if (delivered)
-		virtio_pci_queue_interrupt(&net->pci, VIRTIO_NET_RX_QUEUE);
+		virtio_pci_queue_interrupt(net->pci, VIRTIO_NET_RX_QUEUE);
 	return done == PASS_BUDGET;
 }
 
@@ -337,7 +342,6 @@ static void *net_worker(void *arg)
 
 int virtio_net_init(struct virtio_net *net, int backend, bool is_tap,
 		    uint64_t backend_features, const uint8_t mac[6],
-		    const struct hvm_guest_ram *ram, uint64_t bar0,
 		    pthread_mutex_t *lock)
 {
 	int ret, flags;
@@ -378,7 +382,6 @@ int virtio_net_init(struct virtio_net *net, int backend, bool is_tap,
 		.reset = net_reset,
 		.opaque = net,
 	};
-	virtio_pci_init(&net->pci, &net->model, ram, bar0);
 	return 0;
 }
 
@@ -407,45 +410,4 @@ void virtio_net_destroy(struct virtio_net *net)
 	if (net->backend >= 0)
 		close(net->backend);
 	net->kick = net->stop = net->backend = -1;
-}
-
-void virtio_net_mac_from_name(const char *name, unsigned int index,
-			      uint8_t mac[6])
-{
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
-	const char *p;
-	unsigned int i;
-
-	for (p = name; *p; p++)
-		h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
-	h = (h ^ index) * 0x100000001b3ULL;
-	for (i = 0; i < 6; i++)
-		mac[i] = h >> (8 * i);
-	/* Locally administered, unicast. */
-	mac[0] = (mac[0] & ~1) | 2;
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-int virtio_net_parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned int i;
-	int hi, lo;
-
-	for (i = 0; i < 6; i++, s += 3) {
-		hi = hex_digit(s[0]);
-		lo = hi < 0 ? -1 : hex_digit(s[1]);
-		if (lo < 0 || s[2] != (i < 5 ? ':' : '\0'))
-			return -EINVAL;
-		mac[i] = hi << 4 | lo;
-	}
-	if (mac[0] & 1 || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
-		return -EINVAL;
-	return 0;
 }

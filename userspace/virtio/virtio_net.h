@@ -18,6 +18,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "virtio_pci.h"
 
@@ -76,7 +77,11 @@ struct virtio_net_stats {
 };
 
 struct virtio_net {
-	struct virtio_pci pci;
+	/*
+	 * The transport, set up by the caller with model (the helper's
+	 * virtio_dev_plug(), or virtio_pci_init() in the tests).
+	 */
+	struct virtio_pci *pci;
 	struct virtio_pci_model model;
 	struct virtio_net_config config;
 	int backend;			/* the tap, or a stand-in socket */
@@ -84,9 +89,8 @@ struct virtio_net {
 	uint64_t backend_features;	/* offloads the backend takes */
 	unsigned int applied_offloads;	/* TUN_F_* last set on the tap */
 	pthread_mutex_t *lock;		/* the helper's device lock */
-	/* Delivers an MSI-X message (hvm_ring_signal_msi in the helper). */
-	void (*msi)(void *opaque, uint64_t address, uint32_t data);
-	void *msi_opaque;
+	/* Delivers an MSI-X message (virtio_dev_msi() in the helper). */
+	void (*msi)(struct virtio_pci *pci, uint64_t address, uint32_t data);
 
 	int kick;			/* eventfd: the driver kicked */
 	int stop;			/* eventfd: the worker ends */
@@ -113,13 +117,14 @@ int virtio_net_tap_open(const char *name, uint64_t *features);
 
 /*
  * Sets the device up on backend fd (owned by the device from now on,
- * made non-blocking): features the device offers are VERSION_1, MAC,
- * STATUS, MRG_RXBUF, EVENT_IDX, INDIRECT_DESC plus backend_features (from
- * virtio_net_tap_open(); 0 for a backend without offloads).  0 or -errno.
+ * made non-blocking) and fills net->model: features the device offers
+ * are VERSION_1, MAC, STATUS, MRG_RXBUF, EVENT_IDX, INDIRECT_DESC plus
+ * backend_features (from virtio_net_tap_open(); 0 for a backend without
+ * offloads).  The caller then initialises a transport with net->model,
+ * points net->pci at it and sets net->msi.  0 or -errno.
  */
 int virtio_net_init(struct virtio_net *net, int backend, bool is_tap,
 		    uint64_t backend_features, const uint8_t mac[6],
-		    const struct hvm_guest_ram *ram, uint64_t bar0,
 		    pthread_mutex_t *lock);
 /* Starts the worker thread: 0 or -errno. */
 int virtio_net_start(struct virtio_net *net);
@@ -134,9 +139,22 @@ void virtio_net_destroy(struct virtio_net *net);
  */
 void virtio_net_process(struct virtio_net *net);
 
+/* --net tap=NAME[,mac=MAC] (hvm-run, hvm-helper): virtio_net_spec.c. */
+struct virtio_net_spec {
+	char tap[16];			/* IFNAMSIZ */
+	uint8_t mac[6];
+	bool mac_given;
+};
+
+/* 0, or -EINVAL for anything but one tap= and at most one mac=. */
+int virtio_net_parse_spec(const char *arg, struct virtio_net_spec *spec);
+/* The spec with its MAC, as hvm-run hands it to hvm-helper. */
+#define VIRTIO_NET_SPEC_LEN	48
+void virtio_net_format_spec(const struct virtio_net_spec *spec, char *buf,
+			    size_t len);
 /*
- * A MAC address for a VM: "NAME" hashed into a locally administered
- * unicast address, the same for the same name and index.
+ * A MAC address for a VM: NAME and the interface's index hashed into a
+ * locally administered unicast address, the same every run.
  */
 void virtio_net_mac_from_name(const char *name, unsigned int index,
 			      uint8_t mac[6]);
