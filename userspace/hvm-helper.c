@@ -31,6 +31,7 @@
 #define COM1_BASE		0x3f8
 #define MAX_DEVICES		16
 #define MAX_DISKS		8
+#define MAX_NETS		4
 #define CTRL_A			0x01
 
 struct helper {
@@ -45,6 +46,8 @@ struct helper {
 	struct pci_bus *pci;
 	const char *disks[MAX_DISKS];
 	unsigned int nr_disks;
+	const char *nets[MAX_NETS];
+	unsigned int nr_nets;
 	bool dma_test;
 	struct dma_test_dev dma;
 	bool verbose;
@@ -155,6 +158,12 @@ static int create_devices(struct helper *h)
 	for (i = 0; i < h->nr_disks; i++) {
 		ret = virtio_blk_dev_create(&h->plat, h->pci, &h->ram,
 					    h->disks[i]);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < h->nr_nets; i++) {
+		ret = virtio_net_dev_create(&h->plat, h->pci, &h->ram,
+					    h->nets[i]);
 		if (ret)
 			return ret;
 	}
@@ -331,7 +340,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: hvm-helper --ring-fd N [--mem-fd N --mem-map GPA,SIZE,OFFSET...]\n"
-		"                  [--disk SPEC...] [--dma-test PORT] [--ready-fd N]\n"
+		"                  [--disk SPEC...] [--net SPEC...] [--dma-test PORT]\n"
+		"                  [--ready-fd N]\n"
 		"                  [--poll-ns N] [--console-input] [--stats] [--verbose]\n"
 		"\n"
 		"Device model for one hvm VM, normally started by hvm-run.  It\n"
@@ -354,6 +364,9 @@ static void usage(FILE *out)
 		"  --disk FILE[,ro][,serial=SERIAL]\n"
 		"                            a virtio-blk disk on the PCI bus, FILE\n"
 		"                            a raw image (repeatable, up to %u)\n"
+		"  --net tap=NAME[,mac=MAC]  a virtio-net interface on the PCI bus\n"
+		"                            on the host's tap NAME (repeatable, up\n"
+		"                            to %u)\n"
 		"  --dma-test PORT           DMA test device (%u ports): the guest\n"
 		"                            gives a buffer's address and length,\n"
 		"                            the helper adds 1 to each byte\n"
@@ -377,7 +390,7 @@ static void usage(FILE *out)
 		"  --help         this text\n"
 		"  --version      print the version of hvm-helper\n"
 		"\n"
-		"Exits 0 when the VM is gone, 1 on errors.\n", MAX_DISKS,
+		"Exits 0 when the VM is gone, 1 on errors.\n", MAX_DISKS, MAX_NETS,
 		DMA_TEST_PORTS);
 }
 
@@ -403,6 +416,7 @@ int main(int argc, char **argv)
 		{ "mem-map", required_argument, NULL, 'M' },
 		{ "dma-test", required_argument, NULL, 'd' },
 		{ "disk", required_argument, NULL, 'D' },
+		{ "net", required_argument, NULL, 'n' },
 		{ "poll-ns", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "console-input", no_argument, NULL, 'i' },
@@ -492,6 +506,14 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			h.disks[h.nr_disks++] = optarg;
+			break;
+		case 'n':
+			if (h.nr_nets == MAX_NETS) {
+				fprintf(stderr, "hvm-helper: more than %u --net\n",
+					MAX_NETS);
+				return 1;
+			}
+			h.nets[h.nr_nets++] = optarg;
 			break;
 		case 'v':
 			h.verbose = true;

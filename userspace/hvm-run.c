@@ -33,6 +33,7 @@
 #include "hvm_stats.h"
 #include "libhvm.h"
 #include "linux_boot.h"
+#include "virtio/virtio_net.h"
 
 #define KIB			1024ULL
 #define MIB			(1024 * KIB)
@@ -69,6 +70,9 @@
 #define LINUX_CMDLINE_NO_PCI	" pci=off"
 #define MAX_DISKS		8
 
+/* Network interfaces a VM may have (--net). */
+#define HVM_RUN_MAX_NETS	4
+
 enum cpu_mode { MODE_DEFAULT, MODE_REAL, MODE_PROT32, MODE_LONG64 };
 
 static const char *const mode_names[] = {
@@ -101,6 +105,10 @@ struct options {
 	/* Both */
 	const char *disks[MAX_DISKS];
 	unsigned int nr_disks;
+	/* Devices: each --net as hvm-helper gets it (with its MAC). */
+	const char *name;
+	unsigned int nr_nets;
+	char nets[HVM_RUN_MAX_NETS][VIRTIO_NET_SPEC_LEN];
 };
 
 /* One piece of the guest image: file bytes plus zero fill up to memsz. */
@@ -209,7 +217,7 @@ static void usage(FILE *out)
 "  --cmdline STR    the kernel command line instead of the default:\n"
 "                   " LINUX_CMDLINE_BASE "\n"
 "                   plus tsc_early_khz=<the guest TSC's kHz>, plus\n"
-"                   pci=off when there is no --disk\n"
+"                   pci=off when there is no --disk or --net\n"
 "  --append STR     add STR to the command line\n"
 "  --reboot         a guest reboot restarts the guest instead of ending\n"
 "  --stats          at the end print the VM's exits by kind and the ports\n"
@@ -221,6 +229,13 @@ static void usage(FILE *out)
 "                   on FILE, a raw image; ro: read-only; the serial number\n"
 "                   (/dev/disk/by-id/virtio-SERIAL) defaults to the file's\n"
 "                   name.  Repeatable, up to %u; the guest's first is vda\n"
+"  --net tap=NAME[,mac=MAC]\n"
+"                   a virtio-net interface (virtio-pci) on the host's tap\n"
+"                   NAME, created if missing (as root); repeatable, up to\n"
+"                   %u.  Without mac= the MAC is made from --name (or the\n"
+"                   tap's name) and the interface's index: locally\n"
+"                   administered, the same every run\n"
+"  --name NAME      the VM's name (generated MACs)\n"
 "  --helper PATH    device helper to run (default: hvm-helper in the\n"
 "                   directory of hvm-run)\n"
 "  --verbose        report unhandled exits and device accesses\n"
@@ -250,7 +265,7 @@ static void usage(FILE *out)
 "  3   a Linux guest reset the machine (reboot, without --reboot)\n"
 "  4   Ctrl-A x on the console\n"
 "  5   every vCPU of a Linux guest halted with interrupts off\n",
-		HVM_MAX_VCPUS, MAX_DISKS);
+		HVM_MAX_VCPUS, MAX_DISKS, HVM_RUN_MAX_NETS);
 }
 
 /* ---- argument parsing ---------------------------------------------------- */
@@ -324,13 +339,17 @@ static void parse_options(int argc, char **argv, struct options *opts)
 		{ "stats", no_argument, NULL, 'S' },
 		{ "helper", required_argument, NULL, 'H' },
 		{ "disk", required_argument, NULL, 'D' },
+		{ "net", required_argument, NULL, 'n' },
+		{ "name", required_argument, NULL, 'N' },
 		{ "hugetlb", no_argument, NULL, 'g' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct virtio_net_spec nets[HVM_RUN_MAX_NETS];
 	uint64_t value;
+	unsigned int i;
 	char *rest;
 	int opt;
 
@@ -402,6 +421,19 @@ static void parse_options(int argc, char **argv, struct options *opts)
 				die("more than %u --disk", MAX_DISKS);
 			opts->disks[opts->nr_disks++] = optarg;
 			break;
+		case 'n':
+			if (opts->nr_nets == HVM_RUN_MAX_NETS)
+				die("at most %u --net", HVM_RUN_MAX_NETS);
+			if (virtio_net_parse_spec(optarg,
+						  &nets[opts->nr_nets++]))
+				die("invalid --net '%s' (tap=NAME[,mac=MAC], a unicast MAC)",
+				    optarg);
+			break;
+		case 'N':
+			if (!*optarg)
+				die("--name needs a non-empty name");
+			opts->name = optarg;
+			break;
 		case 'g':
 			opts->hugetlb = true;
 			break;
@@ -426,6 +458,13 @@ static void parse_options(int argc, char **argv, struct options *opts)
 	if (opts->hugetlb && opts->mem_size % HVM_HUGE_PAGE_SIZE)
 		die("--hugetlb needs --mem in whole 2 MiB pages, not %" PRIu64 " bytes",
 		    opts->mem_size);
+	for (i = 0; i < opts->nr_nets; i++) {
+		if (!nets[i].mac_given)
+			virtio_net_mac_from_name(opts->name ? opts->name :
+						 nets[i].tap, i, nets[i].mac);
+		virtio_net_format_spec(&nets[i], opts->nets[i],
+				       sizeof(opts->nets[i]));
+	}
 	if (opts->kernel_path) {
 		if (optind != argc)
 			die("--kernel boots a Linux kernel: no GUEST file too ('%s')",
@@ -710,15 +749,14 @@ static pid_t start_helper(const struct options *opts, int ring_fd,
 {
 	const char *path = opts->helper_path;
 	char ring_arg[16], mem_fd_arg[16], map_arg[48], how[64];
-	char *argv[11 + 2 * MAX_DISKS] = {
+	char *argv[11 + 2 * MAX_DISKS + 2 * HVM_RUN_MAX_NETS] = {
 		(char *)path, "--ring-fd", ring_arg, "--mem-fd", mem_fd_arg,
 		"--mem-map", map_arg,
 	};
 	unsigned int argc = 7;
 	const int keep[] = { ring_fd, mem_fd };
-	int ret, status;
-
 	unsigned int i;
+	int ret, status;
 
 	if (opts->verbose)
 		argv[argc++] = "--verbose";
@@ -729,6 +767,10 @@ static pid_t start_helper(const struct options *opts, int ring_fd,
 	for (i = 0; i < opts->nr_disks; i++) {
 		argv[argc++] = "--disk";
 		argv[argc++] = (char *)opts->disks[i];
+	}
+	for (i = 0; i < opts->nr_nets; i++) {
+		argv[argc++] = "--net";
+		argv[argc++] = (char *)opts->nets[i];
 	}
 	snprintf(ring_arg, sizeof(ring_arg), "%d", ring_fd);
 	snprintf(mem_fd_arg, sizeof(mem_fd_arg), "%d", mem_fd);
@@ -1089,7 +1131,7 @@ static char *linux_cmdline(const struct options *opts,
 	else
 		n = snprintf(line, sizeof(line), "%s", LINUX_CMDLINE_BASE);
 	if (n >= 0 && (size_t)n < sizeof(line) && !opts->cmdline &&
-	    !opts->nr_disks)
+	    !opts->nr_disks && !opts->nr_nets)
 		n += snprintf(line + n, sizeof(line) - n, "%s",
 			      LINUX_CMDLINE_NO_PCI);
 	if (n >= 0 && (size_t)n < sizeof(line) && opts->append)

@@ -37,4 +37,13 @@ void virtio_dev_msi(struct virtio_pci *pci, uint64_t address, uint32_t data);
 int virtio_blk_dev_create(struct platform *p, struct pci_bus *bus,
 			  const struct hvm_guest_ram *ram, const char *spec);
 
+/*
+ * virtio-net on a tap: spec is tap=NAME[,mac=MAC] (hvm-run always gives
+ * the MAC; without it one is made from NAME).  The tap is opened, or
+ * created as root, with the virtio-net header; one worker thread per
+ * interface moves the frames.  0, or -errno after a message on stderr.
+ */
+int virtio_net_dev_create(struct platform *p, struct pci_bus *bus,
+			  const struct hvm_guest_ram *ram, const char *spec);
+
 #endif /* HVM_VIRTIO_DEV_H */
