@@ -10,8 +10,10 @@
  * syncs and powers off.  The lab has no C library: mke2fs and debugfs
  * run with the libraries linux-guest.sh copied beside them.
  *
- * root_on_disk: hvm-run exits 0 after the power-off, the guest reports
- *   the write done, and debugfs reads the token back from the image.
+ * root_on_disk: hvm-run exits 0 after the power-off, the guest saw the
+ *   serial number given (FILE,serial=S: /sys/block/vda/serial, read
+ *   through GET_ID) and reports the write done, and debugfs reads the
+ *   token back from the image.
  * read_only: with FILE,ro the guest's kernel sees a read-only disk,
  *   mounts it read-only, its write fails with EROFS, and the image is
  *   byte for byte what it was.
@@ -179,11 +181,25 @@ static char *slurp(const char *path, size_t *len)
 TEST_F_TIMEOUT(disk, root_on_disk, BOOT_TIMEOUT + 20)
 {
 	char *args[] = { "-R", "cat /written.txt", self->image, NULL };
-	const char *result;
+	char serial[24], seen[64];
+	const char *result, *line;
 
 	if (_metadata->skip)
 		return;
-	result = boot(_metadata, self, self->image);
+	/* A serial of the test's own: the token's last 20 bytes. */
+	snprintf(serial, sizeof(serial), "%s",
+		 self->token + (strlen(self->token) > 20 ?
+				strlen(self->token) - 20 : 0));
+	snprintf(self->spec, sizeof(self->spec), "%s,serial=%s", self->image,
+		 serial);
+	result = boot(_metadata, self, self->spec);
+	snprintf(seen, sizeof(seen), "@@hvm-guest: serial=%s", serial);
+	/* The whole serial: the console ends the line with \r\n. */
+	line = strstr(self->r.out, seen);
+	EXPECT_TRUE(line && (line[strlen(seen)] == '\r' ||
+			     line[strlen(seen)] == '\n')) {
+		TH_LOG("no '%s' line on the console:\n%s", seen, self->r.out);
+	}
 	ASSERT_EQ(0, strncmp(result, "ok", 2)) {
 		TH_LOG("console:\n%s", self->r.out);
 	}

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "devices/devices.h"
+#include "devices/pci.h"
 #include "hvm_stats.h"
 #include "libhvm.h"
 #include "linux_boot.h"
@@ -465,6 +466,10 @@ static void parse_options(int argc, char **argv, struct options *opts)
 		virtio_net_format_spec(&nets[i], opts->nets[i],
 				       sizeof(opts->nets[i]));
 	}
+	/* Guest RAM is one slot from 0: it must end below the PCI window. */
+	if ((opts->nr_disks || opts->nr_nets) && opts->mem_size > PCI_MMIO_BASE)
+		die("--disk and --net need --mem of at most %llu MiB (the PCI memory window starts at %#llx)",
+		    PCI_MMIO_BASE >> 20, PCI_MMIO_BASE);
 	if (opts->kernel_path) {
 		if (optind != argc)
 			die("--kernel boots a Linux kernel: no GUEST file too ('%s')",

@@ -14,6 +14,10 @@
  * /modules/order (Debian's virtio_pci, virtio_blk, ext4 and what they
  * need), mounts DEVICE (ext4) as the new root, read-write or else
  * read-only, and runs /sbin/init there: this same program, as "disk".
+ * Before, it prints the disk's serial number as the guest sees it:
+ *
+ *   @@hvm-guest: serial=SERIAL
+ *
  * That one writes hvm_token's value into /written.txt, syncs and prints
  *
  *   @@hvm-guest: disk write=ok|ERRNO-NAME
@@ -126,12 +130,21 @@ static void load_modules(void)
 /* Mounts dev as the root and runs its /sbin/init; returns on failure. */
 static void switch_to_disk(const char *dev)
 {
+	char serial[64] = "?";
 	unsigned int tries;
+	FILE *f;
 
 	load_modules();
 	/* The disk appears once virtio_blk has probed it. */
 	for (tries = 0; access(dev, F_OK) && tries < 500; tries++)
 		usleep(10000);
+	f = fopen("/sys/block/vda/serial", "r");
+	if (f) {
+		if (fgets(serial, sizeof(serial), f))
+			serial[strcspn(serial, "\n")] = '\0';
+		fclose(f);
+	}
+	printf("@@hvm-guest: serial=%s\n", serial);
 	mkdir("/newroot", 0755);
 	if (mount(dev, "/newroot", "ext4", 0, NULL) &&
 	    mount(dev, "/newroot", "ext4", MS_RDONLY, NULL)) {
