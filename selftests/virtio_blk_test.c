@@ -10,10 +10,11 @@
  * syncs and powers off.  The lab has no C library: mke2fs and debugfs
  * run with the libraries linux-guest.sh copied beside them.
  *
- * root_on_disk: hvm-run exits 0 after the power-off, the guest saw the
- *   serial number given (FILE,serial=S: /sys/block/vda/serial, read
- *   through GET_ID) and reports the write done, and debugfs reads the
- *   token back from the image.
+ * root_on_disk: with a second disk (read-only) beside the root: hvm-run
+ *   exits 0 after the power-off, the guest saw both disks with the
+ *   serial numbers given (FILE,serial=S: /sys/block/vdX/serial, read
+ *   through GET_ID), only the second read-only, and reports the write
+ *   done, and debugfs reads the token back from the image.
  * read_only: with FILE,ro the guest's kernel sees a read-only disk,
  *   mounts it read-only, its write fails with EROFS, and the image is
  *   byte for byte what it was.
@@ -127,12 +128,14 @@ FIXTURE_TEARDOWN(disk)
  * "EROFS"...).  A failed assertion leaves the test (longjmp).
  */
 static const char *boot(struct __test_metadata *_metadata,
-			FIXTURE_DATA(disk) *self, const char *spec)
+			FIXTURE_DATA(disk) *self, const char *spec,
+			const char *second)
 {
 	char *argv[] = {
 		"hvm-run", "--kernel", GUEST_DIR "/vmlinuz",
 		"--initrd", GUEST_DIR "/initramfs.cpio.gz", "--mem", "256M",
-		"--disk", (char *)spec, "--append", self->append, NULL,
+		"--append", self->append, "--disk", (char *)spec,
+		second ? "--disk" : NULL, (char *)second, NULL,
 	};
 	double start = now_seconds();
 	const char *marker;
@@ -181,7 +184,8 @@ static char *slurp(const char *path, size_t *len)
 TEST_F_TIMEOUT(disk, root_on_disk, BOOT_TIMEOUT + 20)
 {
 	char *args[] = { "-R", "cat /written.txt", self->image, NULL };
-	char serial[24], seen[64];
+	char serial[24], seen[80], second[160];
+	int fd;
 	const char *result, *line;
 
 	if (_metadata->skip)
@@ -192,13 +196,25 @@ TEST_F_TIMEOUT(disk, root_on_disk, BOOT_TIMEOUT + 20)
 				strlen(self->token) - 20 : 0));
 	snprintf(self->spec, sizeof(self->spec), "%s,serial=%s", self->image,
 		 serial);
-	result = boot(_metadata, self, self->spec);
-	snprintf(seen, sizeof(seen), "@@hvm-guest: serial=%s", serial);
-	/* The whole serial: the console ends the line with \r\n. */
+	/* The second disk: 1 MiB of a sparse file. */
+	snprintf(second, sizeof(second), "%s/second.img", self->dir);
+	fd = open(second, O_RDWR | O_CREAT | O_EXCL, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 1 << 20));
+	close(fd);
+	strcat(second, ",ro,serial=second");
+	result = boot(_metadata, self, self->spec, second);
+	snprintf(seen, sizeof(seen), "@@hvm-guest: disk vda serial=%s ro=0",
+		 serial);
 	line = strstr(self->r.out, seen);
 	EXPECT_TRUE(line && (line[strlen(seen)] == '\r' ||
 			     line[strlen(seen)] == '\n')) {
 		TH_LOG("no '%s' line on the console:\n%s", seen, self->r.out);
+	}
+	EXPECT_NE(NULL, strstr(self->r.out,
+			       "@@hvm-guest: disk vdb serial=second ro=1")) {
+		TH_LOG("no read-only second disk on the console:\n%s",
+		       self->r.out);
 	}
 	ASSERT_EQ(0, strncmp(result, "ok", 2)) {
 		TH_LOG("console:\n%s", self->r.out);
@@ -220,7 +236,7 @@ TEST_F_TIMEOUT(disk, read_only, BOOT_TIMEOUT + 20)
 	before = slurp(self->image, &before_len);
 	ASSERT_NE(NULL, before);
 	snprintf(self->spec, sizeof(self->spec), "%s,ro", self->image);
-	result = boot(_metadata, self, self->spec);
+	result = boot(_metadata, self, self->spec, NULL);
 	EXPECT_EQ(0, strncmp(result, "EROFS", 5)) {
 		TH_LOG("console:\n%s", self->r.out);
 	}

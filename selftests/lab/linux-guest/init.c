@@ -14,9 +14,10 @@
  * /modules/order (Debian's virtio_pci, virtio_blk, ext4 and what they
  * need), mounts DEVICE (ext4) as the new root, read-write or else
  * read-only, and runs /sbin/init there: this same program, as "disk".
- * Before, it prints the disk's serial number as the guest sees it:
+ * Before, it prints each virtio disk it has (vda, vdb, ...) as it sees
+ * it (the serial number through GET_ID, the read-only flag):
  *
- *   @@hvm-guest: serial=SERIAL
+ *   @@hvm-guest: disk vda serial=SERIAL ro=0|1
  *
  * That one writes hvm_token's value into /written.txt, syncs and prints
  *
@@ -127,24 +128,46 @@ static void load_modules(void)
 	fclose(order);
 }
 
+/* The first line of a sysfs file, or "?". */
+static void read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	snprintf(buf, len, "?");
+	if (f) {
+		if (fgets(buf, len, f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+static void list_disks(void)
+{
+	char path[64], serial[64], ro[8];
+	char name[] = "vda";
+
+	for (; name[2] <= 'h'; name[2]++) {
+		snprintf(path, sizeof(path), "/sys/block/%s/serial", name);
+		if (access(path, F_OK))
+			continue;
+		read_line(path, serial, sizeof(serial));
+		snprintf(path, sizeof(path), "/sys/block/%s/ro", name);
+		read_line(path, ro, sizeof(ro));
+		printf("@@hvm-guest: disk %s serial=%s ro=%s\n", name, serial,
+		       ro);
+	}
+}
+
 /* Mounts dev as the root and runs its /sbin/init; returns on failure. */
 static void switch_to_disk(const char *dev)
 {
-	char serial[64] = "?";
 	unsigned int tries;
-	FILE *f;
 
 	load_modules();
 	/* The disk appears once virtio_blk has probed it. */
 	for (tries = 0; access(dev, F_OK) && tries < 500; tries++)
 		usleep(10000);
-	f = fopen("/sys/block/vda/serial", "r");
-	if (f) {
-		if (fgets(serial, sizeof(serial), f))
-			serial[strcspn(serial, "\n")] = '\0';
-		fclose(f);
-	}
-	printf("@@hvm-guest: serial=%s\n", serial);
+	list_disks();
 	mkdir("/newroot", 0755);
 	if (mount(dev, "/newroot", "ext4", 0, NULL) &&
 	    mount(dev, "/newroot", "ext4", MS_RDONLY, NULL)) {
