@@ -8,7 +8,19 @@
  *
  * ping_host: bridge hvmbr0 (10.77.0.1/24) with the persistent tap
  *   hvmtap0 on it; the guest (10.77.0.2) comes up with the MAC --net gave
- *   it and pings the lab host three times; hvm-run ends with status 0.
+ *   it and pings the lab host; hvm-run ends with status 0.
+ *
+ * two_guests: guests A (10.77.0.2) and B (10.77.0.3) on hvmbr0 ping the
+ *   lab host and each other and move 64 MiB of random bytes each way:
+ *   what one sent (its SHA-256) is what the other received.  Guest C
+ *   (10.77.0.4 and 10.78.0.4) on another bridge, hvmbr1 (10.78.0.1/24),
+ *   reaches the lab host there but neither A nor B, on their subnet, while
+ *   both are up.  The guests wait for the test at TCP ports of the lab
+ *   host (their "hold" jobs): A and B tell it they are up (5998), C pings
+ *   them only then (5997), A and B power off only after C is done (5999).
+ *   All three run at once (256, 256 and 128 MiB), about 95 s in the SVM
+ *   lab: the test's lab limit is 300 s (TEST_TIMEOUTS in the Makefile).
+ *   Not under the debug kernel (make check-debug), where ping_host runs.
  *
  * The lab host needs tun and bridge: the test loads them (shipped beside
  * it, like KVM's modules).  SVM lab only for now; SKIP without the
@@ -17,6 +29,8 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <linux/if_tun.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -29,12 +43,16 @@
 #include <unistd.h>
 #include "kselftest_harness.h"
 #include "test_util.h"
+#include "kmem_check.h"
 
 #define GUEST_KERNEL	"../guests/linux/vmlinuz"
 #define GUEST_INITRD	"../guests/linux-net/initramfs.cpio.gz"
 #define BRIDGE		"hvmbr0"
 #define HOST_IP		"10.77.0.1"
 #define TAP		"hvmtap0"
+#define BRIDGE2		"hvmbr1"
+#define HOST_IP2	"10.78.0.1"
+#define NR_TAPS		3
 #define BOOT_TIMEOUT	600
 
 static const struct kmod net_modules[] = {
@@ -148,6 +166,8 @@ FIXTURE(net) {
 	bool made;
 };
 
+static const char *const taps[NR_TAPS] = { "hvmtap0", "hvmtap1", "hvmtap2" };
+
 FIXTURE_SETUP(net)
 {
 	char *help[] = { "hvm-run", "--help", NULL };
@@ -181,10 +201,14 @@ FIXTURE_SETUP(net)
 
 FIXTURE_TEARDOWN(net)
 {
+	unsigned int i;
+
 	if (!self->made)
 		return;
-	tap_create(TAP, BRIDGE, false);
+	for (i = 0; i < NR_TAPS; i++)
+		tap_create(taps[i], BRIDGE, false);
 	bridge_delete(BRIDGE);
+	bridge_delete(BRIDGE2);
 }
 
 TEST_F_TIMEOUT(net, ping_host, BOOT_TIMEOUT + 60)
@@ -206,6 +230,196 @@ TEST_F_TIMEOUT(net, ping_host, BOOT_TIMEOUT + 60)
 	EXPECT_NE(NULL, strstr(self->r.out, "@@hvm-net: ping ok " HOST_IP))
 		TH_LOG("guest output:\n%s", self->r.out);
 	EXPECT_EQ(0, self->r.status) TH_LOG("hvm-run:\n%s", self->r.err);
+}
+
+/* One guest of two_guests, run by a thread of its own. */
+struct guest {
+	const char *tap, *mac, *append, *mem;
+	pthread_t thread;
+	int ret;
+	bool done;		/* atomic */
+	struct cmd_result r;
+};
+
+static void *guest_thread(void *arg)
+{
+	struct guest *g = arg;
+	char net[64];
+	char *argv[] = {
+		"hvm-run", "--kernel", GUEST_KERNEL, "--initrd", GUEST_INITRD,
+		"--mem", (char *)g->mem, "--net", net,
+		"--append", (char *)g->append, NULL,
+	};
+
+	snprintf(net, sizeof(net), "tap=%s,mac=%s", g->tap, g->mac);
+	g->ret = run_cmd(argv, BOOT_TIMEOUT, &g->r);
+	__atomic_store_n(&g->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* A TCP listener on every address of the lab host: fd or -errno. */
+static int listen_on(unsigned int port)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET, .sin_port = htons(port),
+	};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 8)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/*
+ * Accepts (and closes) connections on fd until want came or, with want 0,
+ * until every guest in gs[0..n) is done; false when the time ran out.
+ */
+static bool accept_until(int fd, unsigned int want, struct guest *gs,
+			 unsigned int n, double deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	unsigned int got = 0, i, done;
+	int c;
+
+	while (now_seconds() < deadline) {
+		if (poll(&pfd, 1, 500) == 1) {
+			c = accept(fd, NULL, NULL);
+			if (c >= 0) {
+				close(c);
+				got++;
+			}
+		}
+		if (want && got == want)
+			return true;
+		for (i = 0, done = 0; i < n; i++)
+			done += __atomic_load_n(&gs[i].done, __ATOMIC_ACQUIRE);
+		if (done == n)
+			return !want;
+	}
+	return false;
+}
+
+/* The value after "@@hvm-net: WHAT " in out (64 hex digits), or "". */
+static void reported_sum(const char *out, const char *what, char sum[65])
+{
+	char key[64];
+	const char *p;
+
+	snprintf(key, sizeof(key), "@@hvm-net: %s ", what);
+	sum[0] = '\0';
+	p = strstr(out, key);
+	if (p && sscanf(p + strlen(key), "%64[0-9a-f]", sum) != 1)
+		sum[0] = '\0';
+}
+
+/* The guest's report lines (with its uptime): where the time went. */
+static void log_reports(struct __test_metadata *_metadata,
+			const struct guest *g)
+{
+	const char *p = g->r.out, *end;
+
+	while ((p = strstr(p, "@@hvm-net: "))) {
+		end = strchr(p, '\n');
+		if (!end)
+			end = p + strlen(p);
+		TH_LOG("%s: %.*s", g->tap, (int)(end - p), p);
+		p = end;
+	}
+}
+
+static void expect_line(struct __test_metadata *_metadata,
+			const struct guest *g, const char *line)
+{
+	EXPECT_NE(NULL, strstr(g->r.out, line))
+		TH_LOG("guest on %s: no '%s'; output:\n%s\nhvm-run:\n%s",
+		       g->tap, line, g->r.out, g->r.err);
+}
+
+TEST_F_TIMEOUT(net, two_guests, 3 * BOOT_TIMEOUT)
+{
+	static struct guest gs[NR_TAPS] = {
+		{ .tap = "hvmtap0", .mac = "02:00:00:77:00:02", .mem = "256M",
+		  .append = "hvm_ip=10.77.0.2/24 hvm_net=hold:10.77.0.1:5998,"
+			    "ping:10.77.0.1,ping:10.77.0.3,xfer:10.77.0.3,"
+			    "hold:10.77.0.1:5999" },
+		{ .tap = "hvmtap1", .mac = "02:00:00:77:00:03", .mem = "256M",
+		  .append = "hvm_ip=10.77.0.3/24 hvm_net=hold:10.77.0.1:5998,"
+			    "ping:10.77.0.1,ping:10.77.0.2,xfer:10.77.0.2,"
+			    "hold:10.77.0.1:5999" },
+		{ .tap = "hvmtap2", .mac = "02:00:00:78:00:04", .mem = "128M",
+		  .append = "hvm_ip=10.77.0.4/24 hvm_ip2=10.78.0.4/24 "
+			    "hvm_net=ping:10.78.0.1,hold:10.78.0.1:5997,"
+			    "noping:10.77.0.2,noping:10.77.0.3" },
+	};
+	double start = now_seconds(), deadline = start + 2 * BOOT_TIMEOUT;
+	char sent[2][65], received[2][65];
+	int up, c_gate, release;
+	unsigned int i;
+
+	if (kmem_debug_kernel())
+		SKIP(return, "debug kernel: three guests at once take too long (CI time)");
+
+	ASSERT_EQ(0, tap_create(taps[1], BRIDGE, true));
+	ASSERT_EQ(0, bridge_create(BRIDGE2, HOST_IP2));
+	ASSERT_EQ(0, tap_create(taps[2], BRIDGE2, true));
+	up = listen_on(5998);
+	c_gate = listen_on(5997);
+	release = listen_on(5999);
+	ASSERT_LE(0, up);
+	ASSERT_LE(0, c_gate);
+	ASSERT_LE(0, release);
+	/* Listening from the start: only accepting releases a guest. */
+	for (i = 0; i < NR_TAPS; i++)
+		ASSERT_EQ(0, pthread_create(&gs[i].thread, NULL, guest_thread,
+					    &gs[i]));
+	/* Progress on the console: the lab stops a test that is silent. */
+	EXPECT_TRUE(accept_until(up, 2, gs, 2, deadline))
+		TH_LOG("A and B did not both come up");
+	TH_LOG("A and B up: %.1f s", now_seconds() - start);
+	close(up);
+	EXPECT_TRUE(accept_until(c_gate, 1, &gs[2], 1, deadline))
+		TH_LOG("C did not reach the lab host");
+	close(c_gate);
+	pthread_join(gs[2].thread, NULL);
+	TH_LOG("C done: %.1f s", now_seconds() - start);
+	EXPECT_TRUE(accept_until(release, 0, gs, 2, deadline));
+	close(release);
+	for (i = 0; i < 2; i++)
+		pthread_join(gs[i].thread, NULL);
+	TH_LOG("three guests: %.1f s", now_seconds() - start);
+	for (i = 0; i < NR_TAPS; i++)
+		log_reports(_metadata, &gs[i]);
+
+	for (i = 0; i < NR_TAPS; i++) {
+		EXPECT_EQ(0, gs[i].ret);
+		EXPECT_FALSE(gs[i].r.timed_out);
+		EXPECT_EQ(0, gs[i].r.status)
+			TH_LOG("guest on %s:\n%s\nhvm-run:\n%s", gs[i].tap,
+			       gs[i].r.out, gs[i].r.err);
+	}
+	expect_line(_metadata, &gs[0], "@@hvm-net: up 02:00:00:77:00:02");
+	expect_line(_metadata, &gs[0], "@@hvm-net: ping ok 10.77.0.1");
+	expect_line(_metadata, &gs[0], "@@hvm-net: ping ok 10.77.0.3");
+	expect_line(_metadata, &gs[1], "@@hvm-net: ping ok 10.77.0.1");
+	expect_line(_metadata, &gs[1], "@@hvm-net: ping ok 10.77.0.2");
+	expect_line(_metadata, &gs[2], "@@hvm-net: ping ok 10.78.0.1");
+	expect_line(_metadata, &gs[2], "@@hvm-net: unreachable ok 10.77.0.2");
+	expect_line(_metadata, &gs[2], "@@hvm-net: unreachable ok 10.77.0.3");
+	for (i = 0; i < 2; i++) {
+		reported_sum(gs[i].r.out, "sent", sent[i]);
+		reported_sum(gs[i].r.out, "received", received[i]);
+		EXPECT_EQ(64U, strlen(sent[i]))
+			TH_LOG("guest on %s:\n%s", gs[i].tap, gs[i].r.out);
+	}
+	EXPECT_STREQ(sent[0], received[1]);
+	EXPECT_STREQ(sent[1], received[0]);
+	/* The data differ (random): a transfer of nothing would match too. */
+	EXPECT_STRNE(sent[0], sent[1]);
 }
 
 TEST_HARNESS_MAIN

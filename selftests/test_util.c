@@ -500,7 +500,7 @@ int run_cmd(char *const argv[], double timeout, struct cmd_result *r)
 	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
-	if (pipe(out) || pipe(err))
+	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
 		return -errno;
 	pid = fork();
 	if (pid < 0)
