@@ -27,7 +27,8 @@
  *   /flushed.txt holds the token.
  *
  * SVM lab only: a Linux boot costs minutes under Bochs, where
- * linux_boot_test boots once (testing.rst).  SKIP without the in-kernel
+ * linux_boot_test boots once (testing.rst); under the debug kernel
+ * (make check-debug) root_on_disk only, for CI time.  SKIP without the in-kernel
  * APIC or without the guest files (the 6.1 harness runs the body after a
  * SKIP in the set-up: the bodies return then).
  */
@@ -40,6 +41,7 @@
 #include <unistd.h>
 #include "kselftest_harness.h"
 #include "test_util.h"
+#include "kmem_check.h"
 
 #define GUEST_DIR	"../guests/linux"
 #define E2FS		GUEST_DIR "/e2fs"
@@ -76,6 +78,8 @@ FIXTURE_SETUP(disk)
 
 	if (!cpu_is_amd())
 		SKIP(return, "VMX (Bochs) lab: no disk boot (make check time)");
+	if (kmem_debug_kernel() && strcmp(_metadata->name, "root_on_disk"))
+		SKIP(return, "debug kernel: root_on_disk only (CI time)");
 	if (access(GUEST_DIR "/vmlinuz", R_OK) ||
 	    access(GUEST_DIR "/initramfs.cpio.gz", R_OK) ||
 	    access(GUEST_DIR "/init", R_OK) || access(E2FS "/mke2fs", R_OK))

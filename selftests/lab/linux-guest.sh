@@ -9,8 +9,9 @@
 # OUT_DIR gets vmlinuz (a copy of KERNEL: Debian's own bzImage, the one the
 # lab boots) and initramfs.cpio.gz: /init (INIT_BINARY, a static program),
 # the directories it mounts on, and in /modules/ the kernel's own modules
-# for a root on virtio-blk (from /lib/modules/<KERNEL's release>/, loaded
-# in the order of /modules/order when the command line has hvm_root=).
+# for a root on virtio-blk (from /lib/modules/<KERNEL's release>/, with the
+# dependencies modprobe --show-depends gives, decompressed; loaded in the
+# order of /modules/order when the command line has hvm_root=).
 # The kernel's built-in initramfs already holds /dev/console.
 #
 # For virtio_blk_test it also leaves OUT_DIR/init (the disk's /sbin/init)
@@ -19,9 +20,9 @@
 # no C library) as e2fs/ld.so --library-path e2fs e2fs/mke2fs ...
 set -euo pipefail
 
-# Load order: each after what it depends on (modinfo -F depends).
-MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev
-virtio_pci virtio_blk crc16 mbcache jbd2 crc32c_generic ext4"
+# What a root on virtio-blk needs; modprobe --show-depends adds their
+# dependencies in load order and leaves out what the kernel has built in.
+MODULES="virtio_pci virtio_blk crc32c_generic ext4"
 
 if [ $# -ne 3 ]; then
 	echo "usage: linux-guest.sh INIT_BINARY KERNEL OUT_DIR" >&2
@@ -38,11 +39,23 @@ install -m 0755 "$init" "$stage/init"
 release=${kernel##*/vmlinuz-}
 moddir=/lib/modules/$release
 if [ -d "$moddir" ]; then
+	: >"$stage/modules/order"
 	for m in $MODULES; do
-		ko=$(find "$moddir/kernel" -name "$m.ko" -print -quit)
-		[ -n "$ko" ] || { echo "linux-guest: $m.ko not in $moddir" >&2; exit 1; }
-		install -m 0644 "$ko" "$stage/modules/$m.ko"
-		echo "$m.ko" >>"$stage/modules/order"
+		"${MODPROBE:-/sbin/modprobe}" -S "$release" --show-depends "$m" ||
+			{ echo "linux-guest: no $m for $release" >&2; exit 1; }
+	done | while read -r kind path _; do
+		[ "$kind" = insmod ] || continue
+		# Uncompressed: the guest's init loads them with finit_module().
+		name=${path##*/}
+		name=${name%.xz}
+		name=${name%.zst}
+		! grep -qx "$name" "$stage/modules/order" || continue
+		case $path in
+		*.xz) xz -dc "$path" ;;
+		*.zst) zstd -qdc "$path" ;;
+		*) cat "$path" ;;
+		esac >"$stage/modules/$name"
+		echo "$name" >>"$stage/modules/order"
 	done
 else
 	echo "linux-guest: no $moddir: the guest cannot use a virtio-blk root" >&2
