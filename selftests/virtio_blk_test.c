@@ -14,7 +14,9 @@
  *   exits 0 after the power-off, the guest saw both disks with the
  *   serial numbers given (FILE,serial=S: /sys/block/vdX/serial, read
  *   through GET_ID), only the second read-only, and reports the write
- *   done, and debugfs reads the token back from the image.
+ *   done and a FITRIM of its root that discarded something (DISCARD
+ *   requests, fallocate() on the image), and debugfs reads the token
+ *   back from the image.
  * read_only: with FILE,ro the guest's kernel sees a read-only disk,
  *   mounts it read-only, its write fails with EROFS, and the image is
  *   byte for byte what it was.
@@ -189,6 +191,7 @@ TEST_F_TIMEOUT(disk, root_on_disk, BOOT_TIMEOUT + 20)
 {
 	char *args[] = { "-R", "cat /written.txt", self->image, NULL };
 	char serial[24], seen[80], second[160];
+	unsigned long long trimmed = 0;
 	int fd;
 	const char *result, *line;
 
@@ -221,6 +224,12 @@ TEST_F_TIMEOUT(disk, root_on_disk, BOOT_TIMEOUT + 20)
 		       self->r.out);
 	}
 	ASSERT_EQ(0, strncmp(result, "ok", 2)) {
+		TH_LOG("console:\n%s", self->r.out);
+	}
+	/* FITRIM went through as DISCARD requests, and some were needed. */
+	line = strstr(self->r.out, "@@hvm-guest: trim=");
+	EXPECT_TRUE(line && sscanf(line, "@@hvm-guest: trim=ok bytes=%llu",
+				   &trimmed) == 1 && trimmed > 0) {
 		TH_LOG("console:\n%s", self->r.out);
 	}
 	ASSERT_EQ(0, e2fs("debugfs", args, &self->r));

@@ -19,9 +19,11 @@
  *
  *   @@hvm-guest: disk vda serial=SERIAL ro=0|1
  *
- * That one writes hvm_token's value into /written.txt, syncs and prints
+ * That one writes hvm_token's value into /written.txt, syncs, trims the
+ * file system (FITRIM: the disk's DISCARD) and prints
  *
  *   @@hvm-guest: disk write=ok|ERRNO-NAME
+ *   @@hvm-guest: trim=ok|ERRNO-NAME bytes=N
  *
  * before it powers off.  With hvm_disk=writer it prints
  *
@@ -39,10 +41,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -247,6 +252,21 @@ static void disk_bench(const char *dev)
 	       total, total / 1048576.0 / read_s, total / 1048576.0 / write_s);
 }
 
+/* FITRIM on the root: the disk's DISCARD, end to end. */
+static void trim_root(void)
+{
+	struct fstrim_range range = { .len = UINT64_MAX };
+	int fd = open("/", O_RDONLY | O_DIRECTORY), err = 0;
+
+	if (fd < 0 || ioctl(fd, FITRIM, &range))
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	printf("@@hvm-guest: trim=%s bytes=%llu\n",
+	       err ? strerrorname_np(err) : "ok",
+	       err ? 0ULL : (unsigned long long)range.len);
+}
+
 /* Never returns: writes and fsync()s until the machine goes away. */
 static void write_forever(void)
 {
@@ -304,6 +324,7 @@ int main(int argc, char **argv)
 			write_forever();
 		}
 		write_token("/written.txt");
+		trim_root();
 		power_off(false);
 		return 1;
 	}
