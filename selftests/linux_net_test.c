@@ -220,6 +220,9 @@ TEST_F_TIMEOUT(net, ping_host, BOOT_TIMEOUT + 60)
 	};
 	double start = now_seconds();
 
+	/* The 6.1 harness runs the body after a SKIP in setup. */
+	if (_metadata->skip)
+		return;
 	ASSERT_EQ(0, run_cmd(argv, BOOT_TIMEOUT, &self->r));
 	TH_LOG("guest run: %.1f s, status %d", now_seconds() - start,
 	       self->r.status);
@@ -361,6 +364,9 @@ TEST_F_TIMEOUT(net, two_guests, 3 * BOOT_TIMEOUT)
 	int up, c_gate, release;
 	unsigned int i;
 
+	/* The 6.1 harness runs the body after a SKIP in setup. */
+	if (_metadata->skip)
+		return;
 	if (kmem_debug_kernel())
 		SKIP(return, "debug kernel: three guests at once take too long (CI time)");
 
