@@ -45,6 +45,10 @@
  *   kernel memory and MemAvailable compared around BLOCKS blocks, the
  *   block that grew least within tolerance (see vm_lifecycle_test for why
  *   the least), the module refcount back to baseline after each block.
+ *   Under the debug kernel both cases allow four times the tolerance:
+ *   MemAvailable lost 3.2-8.1 MB per block there with kernel memory flat
+ *   (KASAN's shadow of vmalloc areas is in none of the figures read
+ *   here), and kmemleak, not these figures, judges leaks in that lab.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -153,7 +157,7 @@ static void owner_goes_away(struct __test_metadata *_metadata, bool killed)
 	for (round = 0; round < OWNER_ROUNDS; round++) {
 		/* After the first round: caches and per-CPU state exist. */
 		if (round == 1)
-			ASSERT_EQ(0, kmem_read(&before));
+			ASSERT_EQ(0, kmem_read_settled(&before));
 		ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, ready));
 		fflush(NULL);
 		pid = fork();
@@ -184,7 +188,7 @@ static void owner_goes_away(struct __test_metadata *_metadata, bool killed)
 		if (now_seconds() - start > worst)
 			worst = now_seconds() - start;
 	}
-	ASSERT_EQ(0, kmem_read(&after));
+	ASSERT_EQ(0, kmem_read_settled(&after));
 	TH_LOG("%d owners %s with 2 vCPUs in guest mode: slowest teardown %.3fs, kernel memory %+ld kB, MemAvailable %+ld kB over the last %d",
 	       OWNER_ROUNDS, killed ? "SIGKILLed" : "exited", worst,
 	       kmem_kernel_kb(&after) - kmem_kernel_kb(&before),
@@ -665,18 +669,19 @@ TEST_F_TIMEOUT(lifetime, create_destroy_64_vms, 120)
 	static struct test_vm vms[VMS_AT_ONCE];
 	struct kmem_figures k[BLOCKS + 1];
 	long grow, loss, min_grow = LONG_MAX, min_loss = LONG_MAX, baseline;
+	long tol_scale = kmem_debug_kernel() ? 4 : 1;
 	int block, round;
 	double start = now_seconds();
 
 	baseline = hvm_module_refcnt();
 	ASSERT_LE(0, baseline);
 	ASSERT_EQ(0, vms_round(vms));
-	ASSERT_EQ(0, kmem_read(&k[0]));
+	ASSERT_EQ(0, kmem_read_settled(&k[0]));
 	for (block = 0; block < BLOCKS; block++) {
 		for (round = 0; round < BLOCK_ROUNDS; round++)
 			ASSERT_EQ(0, vms_round(vms));
 		ASSERT_EQ(baseline, hvm_module_refcnt_wait(baseline, 2000));
-		ASSERT_EQ(0, kmem_read(&k[block + 1]));
+		ASSERT_EQ(0, kmem_read_settled(&k[block + 1]));
 		grow = kmem_kernel_kb(&k[block + 1]) - kmem_kernel_kb(&k[block]);
 		loss = k[block].available_kb - k[block + 1].available_kb;
 		TH_LOG("block %d (%d VMs): kernel memory %+ld kB (slab %+ld, vmalloc %+ld, page tables %+ld), MemAvailable %+ld kB",
@@ -693,8 +698,8 @@ TEST_F_TIMEOUT(lifetime, create_destroy_64_vms, 120)
 	TH_LOG("%d VMs, %d alive at once, in %.1fs",
 	       (1 + BLOCKS * BLOCK_ROUNDS) * VMS_AT_ONCE, VMS_AT_ONCE,
 	       now_seconds() - start);
-	EXPECT_GE(VMS_KERNEL_TOL_KB, min_grow);
-	EXPECT_GE(VMS_AVAILABLE_TOL_KB, min_loss);
+	EXPECT_GE(VMS_KERNEL_TOL_KB * tol_scale, min_grow);
+	EXPECT_GE(VMS_AVAILABLE_TOL_KB * tol_scale, min_loss);
 }
 
 TEST_HARNESS_MAIN
