@@ -7,7 +7,12 @@
 #include "irq_test.h"
 
 static volatile uint64_t count, depth, max_depth, order, isr_ok;
-static volatile uint64_t marker, marker_seen, nmi_count, nmi_blocked;
+static volatile uint64_t marker_seen, nmi_count, nmi_blocked;
+/*
+ * The STI case's marker (word 0), alone on its page: the test discards the page, so
+ * the store in the shadow exits (a nested page fault) before it is done.
+ */
+static volatile uint64_t shadow_page[512] __attribute__((aligned(4096)));
 
 static void fixed_handler(struct rt_frame *frame)
 {
@@ -20,7 +25,7 @@ static void fixed_handler(struct rt_frame *frame)
 	if (apic_isr_has(vector) &&
 	    (apic_read(APIC_REG_PPR) & 0xf0) == (vector & 0xf0u))
 		isr_ok++;
-	marker_seen = marker;
+	marker_seen = shadow_page[0];
 	count++;
 	depth--;
 	apic_eoi();
@@ -79,12 +84,16 @@ static void case_tpr(void)
 
 static void case_sti_shadow(void)
 {
+	shadow_page[0] = 0;
+	rt_report(IRQ_R_SHADOW_PAGE, (uint64_t)shadow_page);
 	rt_sync();
 	rt_wait_exits(&count, 1, IRQ_BLOCKED_ROUNDS);
 	rt_report(IRQ_R_BEFORE, count);
-	/* The instruction after STI runs before the interrupt is taken. */
-	__asm__ volatile("movq $0, %0; sti; movq $1, %0"
-			 : "+m"(marker) : : "memory");
+	/*
+	 * The instruction after STI runs before the interrupt is taken, also
+	 * when it exits first and the vCPU enters again inside the shadow.
+	 */
+	__asm__ volatile("sti; movq $1, %0" : "=m"(shadow_page[0]) : : "memory");
 	rt_wait_exits(&count, 1, IRQ_WAIT_ROUNDS);
 	cli();
 }

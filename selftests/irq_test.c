@@ -12,7 +12,9 @@
  * tpr_masks_lower_classes: with CR8 at 5, vector 0x40 waits while 0x70
  *   is taken; the MMIO TPR reads CR8 << 4; lowering TPR releases 0x40.
  * if0_holds_until_sti: IF=0 holds a pending interrupt; after STI the
- *   next instruction still runs first (the STI shadow).
+ *   next instruction still runs first (the STI shadow), though it exits
+ *   first: it stores to a page the test took out of the nested page
+ *   tables, and the vCPU enters again inside the shadow.
  * hlt_wakes_on_msi: HLT with IF=1 sleeps in the kernel (HVM_RUN does not
  *   return) until an MSI from another thread wakes it.
  * nmi_blocked_until_iret: an NMI; a self-NMI sent from its handler is
@@ -22,6 +24,7 @@
  */
 #include <errno.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include "kselftest_harness.h"
 #include "test_util.h"
@@ -153,6 +156,13 @@ TEST_F(irq, if0_holds_until_sti)
 		return;
 	start_case(_metadata, self, IRQ_CASE_STI_SHADOW, 0);
 	RUN_TO_SYNC(self);
+	/*
+	 * Out of the nested page tables: the store in the shadow faults, and
+	 * the entry after that fault is inside the shadow (QEMU before 9.1
+	 * drops it at VMRUN; svm_irq.c works round that).
+	 */
+	ASSERT_EQ(0, madvise(self->t.ram + R(IRQ_R_SHADOW_PAGE) - GUEST_RAM_GPA,
+			     4096, MADV_DONTNEED));
 	ASSERT_EQ(1, send_msi(self->ring_fd, MSI_ADDR(0), IRQ_VECTOR));
 	RUN_TO_SYNC(self);
 	EXPECT_DONE();

@@ -34,5 +34,6 @@
 #define IRQ_R_BEFORE		8
 #define IRQ_R_NMIS		9
 #define IRQ_R_NMI_BLOCKED	10
+#define IRQ_R_SHADOW_PAGE	11	/* address of the page the STI shadow stores to */
 
 #endif /* HVM_SELFTEST_IRQ_TEST_H */

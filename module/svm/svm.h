@@ -24,6 +24,7 @@ struct svm_vcpu {
 	u8 virq_vector;
 	bool irq_window;	/* an empty V_IRQ + VINTR intercept next entry */
 	bool cr8_unarmed_once;	/* a CR8 write exit: one entry without V_IRQ */
+	bool virq_held;		/* this entry is in a shadow: V_IRQ left off */
 	bool nmi_masked;	/* an injected NMI's handler runs */
 	bool iret_seen;		/* its IRET exited at iret_rip */
 	u64 iret_rip;

@@ -15,6 +15,15 @@
  * QEMU 7.2 also aborts on a guest MOV to CR8 while V_IRQ is pending:
  * CR8 writes are intercepted exactly while V_IRQ is armed; the exit takes
  * the interrupt back and lets the guest write CR8 once without V_IRQ.
+ *
+ * And QEMU before 9.1 does not load the STI/MOV SS shadow from int_state
+ * at VMRUN: after an exit inside a shadow that left the instruction
+ * undone (a nested page fault, a host interrupt), a V_IRQ armed for the
+ * next entry is taken before that instruction.  So an entry inside a
+ * shadow arms no V_IRQ, neither vector nor window; the guest runs the
+ * shadowed instruction and the next exit of any kind (at worst a host
+ * tick later) arms it.  Hardware honours the shadow: there this costs
+ * only that delay, and only after an exit inside a shadow.
  */
 #include "svm.h"
 
@@ -97,6 +106,7 @@ void svm_reset_events(struct hvm_vcpu *vcpu)
 	svm->nmi_masked = false;
 	svm->iret_seen = false;
 	svm->cr8_unarmed_once = false;
+	svm->virq_held = false;
 }
 
 static void svm_set_intercept(struct vmcb_control_area *ctl, int bit, bool on)
@@ -119,12 +129,15 @@ void svm_irq_before_entry(struct hvm_vcpu *vcpu)
 
 	int_ctl = V_INTR_MASKING_MASK | svm->v_tpr;
 	virq = false;
-	if (svm->virq_armed) {
+	svm->virq_held = svm_in_shadow(svm) &&
+			 (svm->virq_armed || svm->irq_window);
+	if (svm->virq_armed && !svm->virq_held) {
 		int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK |
 			   (0xf << V_INTR_PRIO_SHIFT);
 		ctl->int_vector = svm->virq_vector;
 		virq = true;
-	} else if (svm->irq_window && !svm->cr8_unarmed_once) {
+	} else if (svm->irq_window && !svm->cr8_unarmed_once &&
+		   !svm->virq_held) {
 		int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK;
 		ctl->int_vector = 0;
 		virq = true;
@@ -155,7 +168,8 @@ bool svm_irq_after_exit(struct hvm_vcpu *vcpu)
 		hvm_lapic_set_cr8(vcpu, tpr);
 	}
 	/* The CPU clears V_IRQ when it takes the interrupt. */
-	if (svm->virq_armed && !(ctl->int_ctl & V_IRQ_MASK))
+	if (svm->virq_armed && !svm->virq_held &&
+	    !(ctl->int_ctl & V_IRQ_MASK))
 		svm->virq_armed = false;
 	/*
 	 * An interrupt whose delivery the exit cut short goes back in the
