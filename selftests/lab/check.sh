@@ -66,7 +66,7 @@ fi
 # The Bochs tests that make the second VMX run, chosen by their time in
 # the Bochs lab (Documentation/testing.rst, "Timings"): they balance the two
 # lanes when both vendors run.
-CHECK_VMX_SECOND=${CHECK_VMX_SECOND-decoder_test debugreg_test fuzz_ioctl_test}
+CHECK_VMX_SECOND=${CHECK_VMX_SECOND-debugreg_test fuzz_ioctl_test}
 
 # debug-lab.sh installs them itself, before KVER names its own kernel.
 if [ "$debug" != 1 ] && [[ " ${vendors[*]} " == *" vmx "* ]]; then

@@ -32,9 +32,10 @@
 
 LAB_VENDOR_DEPS=lab-vmx
 # The lab's silence limit (lab.sh) at least this: the guest clock runs so
-# slowly that a quiet test takes minutes of wall time.  decoder_test's
-# capstone fuzz prints nothing for about 2 minutes on an idle machine, and
-# a make check with a second Bochs and a build beside it passed 180 s.
+# slowly that a quiet test takes minutes of wall time: decoder_test's
+# capstone fuzz (now a host test) printed nothing for about 2 minutes on
+# an idle machine, and a make check with a second Bochs and a build beside
+# it passed 180 s.
 LAB_VENDOR_SILENCE=600
 # The whole run's limit (lab.sh's LAB_TIMEOUT) at least this: an idle
 # machine runs the suite in about 6 minutes of wall time, but the boot
