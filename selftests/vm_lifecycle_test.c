@@ -15,7 +15,11 @@
  *   or I/O permission map, nested page table or pinned guest page all
  *   exceed it).  One-time growth is not a leak: in the lab, per-CPU page
  *   caches filling up cost 5-14 MB of MemAvailable once, in one block,
- *   at a random point; other blocks moved by a few kB.
+ *   at a random point; other blocks moved by a few kB.  Under the debug
+ *   kernel a block is DEBUG_BLOCK_ROUNDS rounds (128 VMs) with four times
+ *   the tolerances: KASAN's quarantine and vmalloc shadow blur the figures
+ *   there and kmemleak judges leaks; the 38 rounds took 505 s in the
+ *   Bochs lab under that kernel.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +29,7 @@
 #include <unistd.h>
 #include "kselftest_harness.h"
 #include "test_util.h"
+#include "kmem_check.h"
 
 DECLARE_GUEST(vm_lifecycle_guest);
 
@@ -32,6 +37,7 @@ DECLARE_GUEST(vm_lifecycle_guest);
 #define WARMUP_ROUNDS		2
 #define BLOCKS			3
 #define BLOCK_ROUNDS		12
+#define DEBUG_BLOCK_ROUNDS	4
 #define KERNEL_TOLERANCE_KB	1024
 #define AVAILABLE_TOLERANCE_KB	1536
 
@@ -170,19 +176,22 @@ TEST_F_TIMEOUT(vms, create_destroy_no_leak, 170)
 	struct meminfo mi[BLOCKS + 1];
 	long kernel_growth, available_loss;
 	long min_kernel_growth = LONG_MAX, min_available_loss = LONG_MAX;
+	bool debug = kmem_debug_kernel();
+	int block_rounds = debug ? DEBUG_BLOCK_ROUNDS : BLOCK_ROUNDS;
+	long tol_scale = debug ? 4 : 1;
 	int block, least = 0;
 	double start = now_seconds();
 
 	ASSERT_EQ(0, run_rounds(_metadata, self->vms, WARMUP_ROUNDS));
 	ASSERT_EQ(0, read_meminfo(&mi[0]));
 	for (block = 0; block < BLOCKS; block++) {
-		ASSERT_EQ(0, run_rounds(_metadata, self->vms, BLOCK_ROUNDS));
+		ASSERT_EQ(0, run_rounds(_metadata, self->vms, block_rounds));
 		ASSERT_EQ(0, read_meminfo(&mi[block + 1]));
 		kernel_growth = mi[block + 1].kernel_kb - mi[block].kernel_kb;
 		available_loss = mi[block].available_kb -
 				 mi[block + 1].available_kb;
 		TH_LOG("block %d (%d VMs): kernel memory %+ld kB, MemAvailable %+ld kB",
-		       block, BLOCK_ROUNDS * VMS_AT_ONCE, kernel_growth,
+		       block, block_rounds * VMS_AT_ONCE, kernel_growth,
 		       -available_loss);
 		if (kernel_growth < min_kernel_growth)
 			min_kernel_growth = kernel_growth;
@@ -191,11 +200,11 @@ TEST_F_TIMEOUT(vms, create_destroy_no_leak, 170)
 			least = block;
 		}
 	}
-	TH_LOG("%d VMs in %.1fs", (WARMUP_ROUNDS + BLOCKS * BLOCK_ROUNDS) *
+	TH_LOG("%d VMs in %.1fs", (WARMUP_ROUNDS + BLOCKS * block_rounds) *
 	       VMS_AT_ONCE, now_seconds() - start);
 
-	EXPECT_GE(KERNEL_TOLERANCE_KB, min_kernel_growth);
-	EXPECT_GE(AVAILABLE_TOLERANCE_KB, min_available_loss);
+	EXPECT_GE(KERNEL_TOLERANCE_KB * tol_scale, min_kernel_growth);
+	EXPECT_GE(AVAILABLE_TOLERANCE_KB * tol_scale, min_available_loss);
 	if (!_metadata->passed)
 		log_meminfo_changes(_metadata, &mi[least], &mi[least + 1]);
 }
