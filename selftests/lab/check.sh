@@ -65,8 +65,14 @@ if [ -z "$parallel" ]; then
 fi
 # The Bochs tests that make the second VMX run, chosen by their time in
 # the Bochs lab (Documentation/testing.rst, "Timings"): they balance the two
-# lanes when both vendors run.
-CHECK_VMX_SECOND=${CHECK_VMX_SECOND-debugreg_test fuzz_ioctl_test}
+# lanes when both vendors run.  The debug kernel weighs differently (the
+# SVM run before vmx-debug-2 takes minutes, several tests ten times their
+# plain time in Bochs), hence its own list.
+if [ "$debug" = 1 ]; then
+	CHECK_VMX_SECOND=${CHECK_VMX_SECOND-trace_test guest_memory_test debugreg_test fuzz_ioctl_test}
+else
+	CHECK_VMX_SECOND=${CHECK_VMX_SECOND-debugreg_test fuzz_ioctl_test}
+fi
 
 # debug-lab.sh installs them itself, before KVER names its own kernel.
 if [ "$debug" != 1 ] && [[ " ${vendors[*]} " == *" vmx "* ]]; then
