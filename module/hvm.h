@@ -49,14 +49,11 @@ enum hvm_exit_kind {
 	HVM_X_SHUTDOWN,
 	HVM_X_FAIL_ENTRY,
 	HVM_X_UNHANDLED,
-	/*
-	 * Not counted per kind in the stats (HVM_STAT_EXIT_KINDS ends at
-	 * HVM_X_UNHANDLED): the core re-enters after each.
-	 */
 	HVM_X_IRQ_WINDOW,	/* the window asked by request_irq_window */
 	HVM_X_NMI_WINDOW,	/* the window asked by request_nmi_window */
 	HVM_X_PAUSE,		/* a PAUSE loop: the core yields the CPU */
 	HVM_X_HYPERCALL,	/* VMMCALL/VMCALL at CPL 0; RIP not advanced */
+	/* A new kind goes here and gets its counter in stats.c. */
 };
 
 struct hvm_exit {

@@ -69,6 +69,10 @@ static const struct hvm_stat_field hvm_stat_fields[] = {
 	VCPU_STAT("guest_ns", guest_ns, HVM_STATS_UNIT_NANOSECONDS),
 	VCPU_STAT("irq_injections", irq_injections, 0),
 	VCPU_STAT("halt_wakeups", halt_wakeups, 0),
+	EXIT_STAT("irq_window", HVM_X_IRQ_WINDOW),
+	EXIT_STAT("nmi_window", HVM_X_NMI_WINDOW),
+	EXIT_STAT("pause", HVM_X_PAUSE),
+	EXIT_STAT("hypercall", HVM_X_HYPERCALL),
 	/* VM only from here. */
 	{ "vcpus", HVM_SRC_VCPUS, HVM_STATS_TYPE_INSTANT, 0 },
 	MMU_STAT("mem_faults", faults, 0),
@@ -79,7 +83,7 @@ static const struct hvm_stat_field hvm_stat_fields[] = {
 		 HVM_STATS_TYPE_INSTANT | HVM_STATS_UNIT_PAGES),
 };
 
-#define HVM_NR_VCPU_FIELDS	22
+#define HVM_NR_VCPU_FIELDS	26
 #define HVM_NR_FIELDS		ARRAY_SIZE(hvm_stat_fields)
 
 /* The file layout; everything before the data is fixed. */
@@ -97,7 +101,7 @@ struct hvm_stat_block *hvm_stat_block_alloc(u32 vcpu_id)
 {
 	struct hvm_stat_block *block;
 
-	BUILD_BUG_ON(HVM_X_UNHANDLED + 1 != HVM_STAT_EXIT_KINDS);
+	BUILD_BUG_ON(HVM_X_HYPERCALL + 1 != HVM_STAT_EXIT_KINDS);
 	block = kzalloc(sizeof(*block), GFP_KERNEL_ACCOUNT);
 	if (!block)
 		return NULL;

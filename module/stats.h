@@ -13,8 +13,8 @@
 struct hvm_vm;
 struct hvm_vcpu;
 
-/* Exit kinds counted one by one; matches enum hvm_exit_kind. */
-#define HVM_STAT_EXIT_KINDS	11
+/* Exit kinds counted one by one: every enum hvm_exit_kind. */
+#define HVM_STAT_EXIT_KINDS	15
 
 /*
  * Written only by the thread that runs the vCPU (under its mutex), read

@@ -35,6 +35,8 @@ static const char *const exit_kinds[] = {
 	"exits_other", "exits_cpuid", "exits_rdmsr", "exits_wrmsr",
 	"exits_hlt", "exits_io", "exits_npf", "exits_xsetbv",
 	"exits_shutdown", "exits_fail_entry", "exits_unhandled",
+	"exits_irq_window", "exits_nmi_window", "exits_pause",
+	"exits_hypercall",
 };
 
 FIXTURE(stats) {
