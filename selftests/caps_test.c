@@ -86,7 +86,7 @@ TEST_F(sys, caps)
 	if (caps.vendor == HVM_VENDOR_AMD)
 		EXPECT_EQ(0U, caps.features &
 			  (HVM_CAP_VPID | HVM_CAP_UNRESTRICTED));
-	EXPECT_EQ(0U, caps.features & ~((HVM_CAP_UNRESTRICTED << 1) - 1));
+	EXPECT_EQ(0U, caps.features & ~((HVM_CAP_PAUSE_EXITS << 1) - 1));
 	EXPECT_LT(0U, caps.nr_asids);
 	EXPECT_EQ((__u32)HVM_MAX_VCPUS, caps.max_vcpus);
 	EXPECT_EQ((__u32)HVM_MAX_SLOTS, caps.max_slots);

@@ -135,6 +135,9 @@ static int svm_probe(struct hvm_caps *caps)
 		caps->features |= HVM_CAP_VMCB_CLEAN;
 	if (boot_cpu_has(X86_FEATURE_VGIF))
 		caps->features |= HVM_CAP_VGIF;
+	/* svm_irq_vcpu_init() intercepts PAUSE only behind the filter. */
+	if (boot_cpu_has(X86_FEATURE_PAUSEFILTER))
+		caps->features |= HVM_CAP_PAUSE_EXITS;
 
 	/* Every port and every MSR is intercepted: deny by default. */
 	svm_iopm = (void *)__get_free_pages(GFP_KERNEL,

@@ -289,6 +289,8 @@ static int vmx_probe(struct hvm_caps *caps)
 
 	caps->features = HVM_CAP_NESTED_PAGING | HVM_CAP_VPID |
 			 HVM_CAP_UNRESTRICTED;
+	if (vmx_cfg.proc2 & SECONDARY_EXEC_PAUSE_LOOP_EXITING)
+		caps->features |= HVM_CAP_PAUSE_EXITS;
 	/* VPID 0 is the host's. */
 	caps->nr_asids = VMX_NR_VPIDS - 1;
 

@@ -41,6 +41,8 @@ enum hvm_vendor {
 #define HVM_CAP_VGIF		_BITUL(5)	/* SVM: virtual GIF */
 #define HVM_CAP_VPID		_BITUL(6)	/* VMX: VPID */
 #define HVM_CAP_UNRESTRICTED	_BITUL(7)	/* VMX: unrestricted guest */
+/* A spinning PAUSE loop exits and yields (SVM pause filter, VMX PLE). */
+#define HVM_CAP_PAUSE_EXITS	_BITUL(8)
 
 /*
  * HVM_GET_CAPS.  Fields are only ever appended.  In: size = the bytes the
