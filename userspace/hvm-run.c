@@ -1194,7 +1194,8 @@ static void setup_linux(const struct options *opts, struct hvm_vm_handle *vm,
 static void print_vm_stats(int stats_fd, double seconds)
 {
 	static const char *const kinds[] = {
-		"io", "npf", "cpuid", "rdmsr", "wrmsr", "hlt", "other",
+		"io", "npf", "cpuid", "rdmsr", "wrmsr", "hlt", "irq_window",
+		"pause", "other",
 	};
 	struct hvm_stats st;
 	unsigned int i;
