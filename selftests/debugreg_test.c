@@ -292,8 +292,13 @@ static void expect_signal_ends_recursion(struct __test_metadata *_metadata,
 	while (!guest_result(t, RES_ARMED) && !atomic_load(&vt.done) &&
 	       now_seconds() < deadline)
 		usleep(1000);
-	/* Recursing, or about to: give it time to go round many times. */
-	vcpu_thread_wait(&vt, 1);
+	/*
+	 * Recursing, or about to: give it time to go round many times.  A
+	 * tenth of a second is thousands of rounds in either lab; a whole
+	 * second cost 170 s of Bochs wall time per case, whose clock stands
+	 * nearly still while a guest does nothing but exit.
+	 */
+	vcpu_thread_wait(&vt, 0.1);
 	if (atomic_load(&vt.done)) {
 		pthread_join(vt.thread, NULL);
 		log_db(_metadata, t);
