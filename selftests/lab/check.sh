@@ -71,7 +71,7 @@ fi
 if [ "$debug" = 1 ]; then
 	CHECK_VMX_SECOND=${CHECK_VMX_SECOND-trace_test guest_memory_test debugreg_test fuzz_ioctl_test}
 else
-	CHECK_VMX_SECOND=${CHECK_VMX_SECOND-debugreg_test fuzz_ioctl_test}
+	CHECK_VMX_SECOND=${CHECK_VMX_SECOND-guest_memory_test debugreg_test fuzz_ioctl_test}
 fi
 
 # debug-lab.sh installs them itself, before KVER names its own kernel.
