@@ -69,7 +69,7 @@ fi
 # SVM run before vmx-debug-2 takes minutes, several tests ten times their
 # plain time in Bochs), hence its own list.
 if [ "$debug" = 1 ]; then
-	CHECK_VMX_SECOND=${CHECK_VMX_SECOND-trace_test guest_memory_test debugreg_test fuzz_ioctl_test}
+	CHECK_VMX_SECOND=${CHECK_VMX_SECOND-trace_test guest_memory_test hostile_guest_test debugreg_test fuzz_ioctl_test}
 else
 	CHECK_VMX_SECOND=${CHECK_VMX_SECOND-guest_memory_test debugreg_test fuzz_ioctl_test}
 fi
