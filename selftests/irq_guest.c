@@ -35,7 +35,7 @@ static void nmi_handler(struct rt_frame *frame)
 {
 	if (++depth > max_depth)
 		max_depth = depth;
-	if (++nmi_count == 1) {
+	if (++nmi_count == 1 && rt_param(0) == IRQ_CASE_NMI) {
 		/* A second NMI now must wait for this handler's IRET. */
 		apic_send_ipi(0, APIC_ICR_NMI | APIC_ICR_SELF);
 		rt_wait_exits(&nmi_count, 2, IRQ_BLOCKED_ROUNDS);
@@ -114,6 +114,35 @@ static void case_nmi(void)
 	rt_report(IRQ_R_NMIS, nmi_count);
 }
 
+/*
+ * The spurious-interrupt vector register, and software disabling (SDM
+ * vol. 3A 11.4.7.2): a pending vector is held in IRR, the LVT masks stick,
+ * NMIs still come; re-enabling delivers what was held.
+ */
+static void case_svr(void)
+{
+	rt_sync();		/* the test sends IRQ_VECTOR_MID: pending */
+	apic_write(APIC_REG_SVR, IRQ_SVR_OFF);
+	rt_report(IRQ_R_SVR_OFF, apic_read(APIC_REG_SVR));
+	apic_write(APIC_REG_LVT_TIMER, IRQ_VECTOR);
+	rt_report(IRQ_R_LVT_OFF, apic_read(APIC_REG_LVT_TIMER));
+	sti();
+	rt_wait_exits(&count, 1, IRQ_BLOCKED_ROUNDS);
+	cli();
+	rt_report(IRQ_R_BEFORE, count);
+	rt_report(IRQ_R_IRR_OFF, apic_irr_has(IRQ_VECTOR_MID));
+	rt_sync();		/* a fixed MSI (refused) and an NMI */
+	rt_wait_exits(&nmi_count, 1, IRQ_WAIT_ROUNDS);
+	apic_write(APIC_REG_SVR, IRQ_SVR_ON);
+	rt_report(IRQ_R_SVR, apic_read(APIC_REG_SVR));
+	sti();
+	rt_wait_exits(&count, 1, IRQ_WAIT_ROUNDS);
+	rt_wait_exits(&count, 2, IRQ_DUP_ROUNDS);
+	cli();
+	rt_report(IRQ_R_LVT_ON, apic_read(APIC_REG_LVT_TIMER));
+	rt_report(IRQ_R_NMIS, nmi_count);
+}
+
 void guest_main(unsigned int cpu)
 {
 	rt_set_handler(IRQ_VECTOR_LOW, fixed_handler);
@@ -141,6 +170,9 @@ void guest_main(unsigned int cpu)
 		break;
 	case IRQ_CASE_NMI:
 		case_nmi();
+		break;
+	case IRQ_CASE_SVR:
+		case_svr();
 		break;
 	}
 	rt_report(IRQ_R_COUNT, count);

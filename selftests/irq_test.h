@@ -9,6 +9,7 @@
 #define IRQ_CASE_STI_SHADOW	4
 #define IRQ_CASE_HLT_WAKEUP	5
 #define IRQ_CASE_NMI		6
+#define IRQ_CASE_SVR		7
 
 #define IRQ_VECTOR_LOW		0x30
 #define IRQ_VECTOR		0x40
@@ -16,6 +17,9 @@
 #define IRQ_VECTOR_HIGH		0x70
 /* CR8 value that holds IRQ_VECTOR (class 4) but not IRQ_VECTOR_HIGH. */
 #define IRQ_TPR_CLASS		5
+/* SVR values: software-disabled and enabled, each with its own vector. */
+#define IRQ_SVR_OFF		0x3f
+#define IRQ_SVR_ON		(0x100 | 0xef)
 
 /* Rounds of a wait loop, each an exit: long enough to see it happen. */
 #define IRQ_WAIT_ROUNDS		200000
@@ -35,5 +39,10 @@
 #define IRQ_R_NMIS		9
 #define IRQ_R_NMI_BLOCKED	10
 #define IRQ_R_SHADOW_PAGE	11	/* address of the page the STI shadow stores to */
+#define IRQ_R_SVR		12	/* SVR read back once re-enabled */
+#define IRQ_R_SVR_OFF		13	/* SVR read back while disabled */
+#define IRQ_R_LVT_OFF		14	/* LVT timer after an unmasking write */
+#define IRQ_R_IRR_OFF		15	/* vector pending while disabled */
+#define IRQ_R_LVT_ON		16	/* LVT timer after re-enabling */
 
 #endif /* HVM_SELFTEST_IRQ_TEST_H */

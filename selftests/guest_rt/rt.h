@@ -113,6 +113,12 @@ static inline bool apic_isr_has(uint8_t vector)
 	       (1u << (vector % 32));
 }
 
+static inline bool apic_irr_has(uint8_t vector)
+{
+	return apic_read(APIC_REG_IRR + (vector / 32) * 16) &
+	       (1u << (vector % 32));
+}
+
 static inline uint64_t rdmsr(uint32_t index)
 {
 	uint32_t lo, hi;
