@@ -8,6 +8,10 @@
 
 static volatile uint64_t count, depth, max_depth, order, isr_ok;
 static volatile uint64_t marker_seen, nmi_count, nmi_blocked;
+/* The storm: the current round, and how often each vector came in it. */
+static volatile uint64_t storm_round, storm_new, storm_extra, storm_total;
+static volatile uint64_t storm_guard_fired;
+static volatile uint32_t storm_seen[256];
 /*
  * The STI case's marker (word 0), alone on its page: the test discards the page, so
  * the store in the shadow exits (a nested page fault) before it is done.
@@ -42,6 +46,27 @@ static void nmi_handler(struct rt_frame *frame)
 		nmi_blocked = nmi_count == 1;
 	}
 	depth--;
+}
+
+/* A vector's first arrival in a round is new; any other is one too many. */
+static void storm_handler(struct rt_frame *frame)
+{
+	uint8_t vector = frame->vector;
+
+	if (storm_seen[vector] < storm_round) {
+		storm_seen[vector]++;
+		storm_new++;
+	} else {
+		storm_extra++;
+	}
+	storm_total++;
+	apic_eoi();
+}
+
+static void storm_guard_handler(struct rt_frame *frame)
+{
+	storm_guard_fired = 1;
+	apic_eoi();
 }
 
 static void case_msi_count(void)
@@ -143,6 +168,59 @@ static void case_svr(void)
 	rt_report(IRQ_R_NMIS, nmi_count);
 }
 
+/* Sleeps until the round has every vector once or the guard fires. */
+static void storm_wait_round(void)
+{
+	for (;;) {
+		cli();
+		if (storm_new == IRQ_STORM_VECTORS || storm_guard_fired)
+			break;
+		sti_hlt();
+	}
+}
+
+/*
+ * GUEST_PARAM(1) rounds; in each the test's threads send every storm
+ * vector once while the vCPU runs, and the next round starts only at
+ * the next rt_sync(), so nothing may coalesce: a vector missing at the
+ * guard is lost, a vector twice in a round delivered twice.
+ */
+static void case_storm(void)
+{
+	uint64_t round, rounds = rt_param(1);
+	unsigned int v;
+
+	for (v = IRQ_STORM_FIRST; v <= IRQ_STORM_LAST; v++)
+		rt_set_handler(v, storm_handler);
+	rt_set_handler(IRQ_STORM_GUARD_VECTOR, storm_guard_handler);
+	apic_write(APIC_REG_TDCR, APIC_TDCR_DIV128);
+	apic_write(APIC_REG_LVT_TIMER, IRQ_STORM_GUARD_VECTOR);
+	for (round = 1; round <= rounds; round++) {
+		storm_new = 0;
+		storm_round = round;
+		rt_sync();
+		apic_write(APIC_REG_TMICT, IRQ_STORM_GUARD_COUNT);
+		storm_wait_round();
+		apic_write(APIC_REG_TMICT, 0);
+		if (storm_new != IRQ_STORM_VECTORS)
+			break;
+		rt_report(IRQ_R_ROUNDS, round);
+	}
+	for (v = IRQ_STORM_FIRST; v <= IRQ_STORM_LAST; v++) {
+		if (storm_seen[v] < storm_round) {
+			rt_report(IRQ_R_MISSING,
+				  (uint64_t)v << 32 | storm_seen[v]);
+			break;
+		}
+	}
+	/* Room for a second delivery of the last round's messages. */
+	sti();
+	rt_wait_exits(&storm_extra, 1, IRQ_DUP_ROUNDS);
+	cli();
+	rt_report(IRQ_R_EXTRA, storm_extra);
+	rt_report(IRQ_R_TOTAL, storm_total);
+}
+
 void guest_main(unsigned int cpu)
 {
 	rt_set_handler(IRQ_VECTOR_LOW, fixed_handler);
@@ -173,6 +251,9 @@ void guest_main(unsigned int cpu)
 		break;
 	case IRQ_CASE_SVR:
 		case_svr();
+		break;
+	case IRQ_CASE_STORM:
+		case_storm();
 		break;
 	}
 	rt_report(IRQ_R_COUNT, count);

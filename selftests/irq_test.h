@@ -10,6 +10,7 @@
 #define IRQ_CASE_HLT_WAKEUP	5
 #define IRQ_CASE_NMI		6
 #define IRQ_CASE_SVR		7
+#define IRQ_CASE_STORM		8
 
 #define IRQ_VECTOR_LOW		0x30
 #define IRQ_VECTOR		0x40
@@ -20,6 +21,18 @@
 /* SVR values: software-disabled and enabled, each with its own vector. */
 #define IRQ_SVR_OFF		0x3f
 #define IRQ_SVR_ON		(0x100 | 0xef)
+
+/* The storm: every vector of IRQ_STORM_FIRST..LAST once per round. */
+#define IRQ_STORM_FIRST		0x30
+#define IRQ_STORM_LAST		0xef
+#define IRQ_STORM_VECTORS	(IRQ_STORM_LAST - IRQ_STORM_FIRST + 1)
+/*
+ * A round not complete when the guest's APIC timer fires is lost: 20 s
+ * at 128 ns a count (the 1 GHz APIC bus divided by 128), a bound that
+ * turns a hang into a report, far above a round even under Bochs.
+ */
+#define IRQ_STORM_GUARD_VECTOR	0xf1
+#define IRQ_STORM_GUARD_COUNT	156250000u
 
 /* Rounds of a wait loop, each an exit: long enough to see it happen. */
 #define IRQ_WAIT_ROUNDS		200000
@@ -44,5 +57,9 @@
 #define IRQ_R_LVT_OFF		14	/* LVT timer after an unmasking write */
 #define IRQ_R_IRR_OFF		15	/* vector pending while disabled */
 #define IRQ_R_LVT_ON		16	/* LVT timer after re-enabling */
+#define IRQ_R_ROUNDS		17	/* storm rounds complete */
+#define IRQ_R_EXTRA		18	/* storm vectors seen twice in a round */
+#define IRQ_R_MISSING		19	/* vector << 32 | rounds seen, on a loss */
+#define IRQ_R_TOTAL		20	/* storm interrupts handled */
 
 #endif /* HVM_SELFTEST_IRQ_TEST_H */

@@ -45,6 +45,7 @@
 #define APIC_TIMER_PERIODIC	(1u << 17)
 #define APIC_TIMER_TSC_DEADLINE	(2u << 17)
 #define APIC_TDCR_DIV1		0xb
+#define APIC_TDCR_DIV128	0xa
 #define APIC_ICR_NMI		(4u << 8)
 #define APIC_ICR_INIT		(5u << 8)
 #define APIC_ICR_SIPI		(6u << 8)
