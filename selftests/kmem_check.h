@@ -78,7 +78,8 @@ static inline void kmem_drop_caches(void)
 }
 
 /* Drops caches first so freed slabs and page cache do not blur it. */
-static inline int kmem_read(struct kmem_figures *k)
+/* The figures as they are: see kmem_read() and kmem_read_settled(). */
+static inline int kmem_read_meminfo(struct kmem_figures *k)
 {
 	static const struct {
 		const char *name;
@@ -97,7 +98,6 @@ static inline int kmem_read(struct kmem_figures *k)
 	long value;
 	FILE *f;
 
-	kmem_drop_caches();
 	memset(k, 0, sizeof(*k));
 	f = fopen("/proc/meminfo", "r");
 	if (!f)
@@ -114,6 +114,12 @@ static inline int kmem_read(struct kmem_figures *k)
 	return found == 5 ? 0 : -EPROTO;
 }
 
+static inline int kmem_read(struct kmem_figures *k)
+{
+	kmem_drop_caches();
+	return kmem_read_meminfo(k);
+}
+
 /*
  * kmem_read() with the slabs shrunk after the caches were dropped (the
  * dentries and inodes dropped go through the quarantine too).
@@ -122,7 +128,7 @@ static inline int kmem_read_settled(struct kmem_figures *k)
 {
 	kmem_drop_caches();
 	kmem_shrink_slabs();
-	return kmem_read(k);
+	return kmem_read_meminfo(k);
 }
 
 /*
