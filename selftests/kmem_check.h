@@ -77,7 +77,6 @@ static inline void kmem_drop_caches(void)
 	}
 }
 
-/* Drops caches first so freed slabs and page cache do not blur it. */
 /* The figures as they are: see kmem_read() and kmem_read_settled(). */
 static inline int kmem_read_meminfo(struct kmem_figures *k)
 {
@@ -114,6 +113,7 @@ static inline int kmem_read_meminfo(struct kmem_figures *k)
 	return found == 5 ? 0 : -EPROTO;
 }
 
+/* Drops caches first so freed slabs and page cache do not blur it. */
 static inline int kmem_read(struct kmem_figures *k)
 {
 	kmem_drop_caches();
