@@ -21,211 +21,42 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "board.h"
 #include "libhvm.h"
-#include "dma_test_dev.h"
-#include "devices/devices.h"
-#include "devices/pci.h"
-#include "devices/virtio_dev.h"
-#include "linux_boot.h"
 
-#define COM1_BASE		0x3f8
-#define MAX_DEVICES		16
-#define MAX_DISKS		8
-#define MAX_NETS		4
-#define CTRL_A			0x01
+#define MAX_DISKS		BOARD_MAX_DISKS
+#define MAX_NETS		BOARD_MAX_NETS
 
+/* The board behind hvm's ring: its callbacks are ring ioctls. */
 struct helper {
-	struct platform plat;
+	struct board board;
 	struct hvm_ring_map ring;
-	struct hvm_guest_ram ram;
-	/* Devices and their state: the ring thread and the input thread. */
-	pthread_mutex_t lock;
-	struct device devices[MAX_DEVICES];
-	unsigned int nr_devices;
-	struct uart *com1;
-	struct pci_bus *pci;
-	const char *disks[MAX_DISKS];
-	unsigned int nr_disks;
-	const char *nets[MAX_NETS];
-	unsigned int nr_nets;
-	bool dma_test;
-	struct dma_test_dev dma;
-	bool verbose;
-	bool stats;
-	/* Accesses per port that reached the helper (--stats). */
-	uint64_t port_accesses[0x10000];
-	uint64_t mmio_accesses;
-	/* Guest output, written to stdout after each batch. */
-	char out[4096];
-	size_t out_len;
-	bool stdout_broken;
 };
 
-static void flush_output(struct helper *h)
+static struct helper *helper_of(struct platform *p)
 {
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < h->out_len && !h->stdout_broken) {
-		n = write(STDOUT_FILENO, h->out + done, h->out_len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			/* Nobody reads the console: keep serving the VM. */
-			h->stdout_broken = true;
-			break;
-		}
-		done += n;
-	}
-	h->out_len = 0;
+	return (struct helper *)p;
 }
 
-static void plat_flush(struct platform *p)
+static void ring_stop(struct platform *p, uint64_t code)
 {
-	flush_output((struct helper *)p);
-}
+	int ret = hvm_ring_stop_vm(&helper_of(p)->ring, code);
 
-static void plat_emit(struct platform *p, char c)
-{
-	struct helper *h = (struct helper *)p;
-
-	if (h->out_len == sizeof(h->out))
-		flush_output(h);
-	h->out[h->out_len++] = c;
-}
-
-void platform_stop(struct platform *p, uint64_t code)
-{
-	int ret;
-
-	/* Whatever the guest printed so far goes out first. */
-	p->flush(p);
-	ret = hvm_ring_stop_vm(p->ring, code);
 	if (ret && ret != -EPIPE)
 		fprintf(stderr, "hvm-helper: stopping the VM failed: %s\n",
 			strerror(-ret));
 }
 
-static void add_device(struct helper *h, const struct device *dev)
+static int ring_signal_msi(struct platform *p, uint64_t address,
+			   uint32_t data)
 {
-	if (h->nr_devices < MAX_DEVICES)
-		h->devices[h->nr_devices++] = *dev;
+	return hvm_ring_signal_msi(&helper_of(p)->ring, address, data);
 }
 
-/*
- * The platform of a Linux guest (acpi.c describes it) plus the debug-exit
- * port of the test guests.
- */
-static int create_devices(struct helper *h)
+static int ring_add_posted(struct platform *p, uint32_t space, uint64_t base,
+			   uint64_t len)
 {
-	struct device dev, dev2;
-	struct ioapic *io;
-	unsigned int i;
-	int ret;
-
-	h->plat.ring = &h->ring;
-	h->plat.emit = plat_emit;
-	h->plat.flush = plat_flush;
-	h->plat.verbose = h->verbose;
-	h->plat.lock = &h->lock;
-	io = ioapic_create(&h->plat, &dev);
-	if (!io)
-		return -ENOMEM;
-	add_device(h, &dev);
-	h->com1 = uart_create(&h->plat, io, LINUX_COM1_IRQ, &dev);
-	if (!h->com1)
-		return -ENOMEM;
-	add_device(h, &dev);
-	debug_exit_create(&h->plat, &dev);
-	add_device(h, &dev);
-	rtc_create(&dev);
-	add_device(h, &dev);
-	pit_create(&dev, &dev2);
-	add_device(h, &dev);
-	add_device(h, &dev2);
-	i8042_create(&h->plat, &dev);
-	add_device(h, &dev);
-	acpi_pm_create(&h->plat, &dev, &dev2);
-	add_device(h, &dev);
-	add_device(h, &dev2);
-	port80_create(&dev);
-	add_device(h, &dev);
-	h->pci = pci_bus_create(&h->plat, &dev, &dev2);
-	if (!h->pci)
-		return -ENOMEM;
-	add_device(h, &dev);
-	add_device(h, &dev2);
-	for (i = 0; i < h->nr_disks; i++) {
-		ret = virtio_blk_dev_create(&h->plat, h->pci, &h->ram,
-					    h->disks[i]);
-		if (ret)
-			return ret;
-	}
-	for (i = 0; i < h->nr_nets; i++) {
-		ret = virtio_net_dev_create(&h->plat, h->pci, &h->ram,
-					    h->nets[i]);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-static uint64_t size_mask(unsigned int size)
-{
-	return size >= 8 ? UINT64_MAX : (1ULL << (size * 8)) - 1;
-}
-
-static bool in_range(uint64_t addr, unsigned int size, uint64_t base,
-		     uint64_t len)
-{
-	return addr >= base && addr - base < len && len - (addr - base) >= size;
-}
-
-static const char *space_name(unsigned int space)
-{
-	return space == HVM_IO_PIO ? "port" : "mmio";
-}
-
-/* One device access.  Returns 0 or -errno. */
-static int device_access(struct helper *h, unsigned int space, uint64_t addr,
-			 unsigned int size, bool is_write, uint64_t *data)
-{
-	const struct device *dev;
-	unsigned int i;
-
-	if (space == HVM_IO_PIO && addr < 0x10000)
-		h->port_accesses[addr]++;
-	else if (space == HVM_IO_MMIO)
-		h->mmio_accesses++;
-	for (i = 0; i < h->nr_devices; i++) {
-		dev = &h->devices[i];
-		if (dev->space != space || !in_range(addr, size, dev->base, dev->len))
-			continue;
-		if (is_write)
-			dev->write(dev->opaque, addr - dev->base, size,
-				   *data & size_mask(size));
-		else
-			*data = dev->read(dev->opaque, addr - dev->base, size) &
-				size_mask(size);
-		return 0;
-	}
-
-	if (space == HVM_IO_PIO && h->dma_test &&
-	    dma_test_claims(&h->dma, addr, size)) {
-		dma_test_access(&h->dma, addr, size, is_write, data);
-		return 0;
-	}
-
-	if (h->verbose && is_write)
-		fprintf(stderr, "hvm-helper: unhandled %s write %#" PRIx64
-			" size %u value %#" PRIx64 "\n", space_name(space),
-			addr, size, *data & size_mask(size));
-	else if (h->verbose)
-		fprintf(stderr, "hvm-helper: unhandled %s read %#" PRIx64
-			" size %u\n", space_name(space), addr, size);
-	if (!is_write)
-		*data = size_mask(size);
-	return 0;
+	return hvm_ring_add_posted(&helper_of(p)->ring, space, base, len);
 }
 
 static void serve_posted(void *opaque, const struct hvm_posted_entry *entry)
@@ -233,107 +64,21 @@ static void serve_posted(void *opaque, const struct hvm_posted_entry *entry)
 	struct helper *h = opaque;
 	uint64_t data = entry->data;
 
-	if (entry->size != 1 && entry->size != 2 && entry->size != 4 &&
-	    entry->size != 8)
-		return;
-	pthread_mutex_lock(&h->lock);
-	device_access(h, entry->space, entry->addr, entry->size, true, &data);
-	pthread_mutex_unlock(&h->lock);
+	board_access(&h->board, entry->space, entry->addr, entry->size, true,
+		     &data);
 }
 
 static int serve_sync(void *opaque, struct hvm_ring_slot *slot)
 {
 	struct helper *h = opaque;
 	uint64_t data = slot->data;
-	unsigned int size = slot->size;
 	int ret;
 
-	if (size != 1 && size != 2 && size != 4 && size != 8)
-		return -EINVAL;
-	pthread_mutex_lock(&h->lock);
-	ret = device_access(h, slot->space, slot->addr, size, slot->is_write,
-			    &data);
-	pthread_mutex_unlock(&h->lock);
+	ret = board_access(&h->board, slot->space, slot->addr, slot->size,
+			   slot->is_write, &data);
 	if (!ret && !slot->is_write)
-		slot->data = data & size_mask(size);
+		slot->data = data;
 	return ret;
-}
-
-/*
- * Console input (--console-input): bytes from stdin go to COM1's
- * receiver.  Ctrl-A x stops the VM (hvm-run then ends), Ctrl-A Ctrl-A
- * sends one Ctrl-A, as in QEMU.  A full FIFO waits for the guest.
- */
-static void *console_input(void *arg)
-{
-	struct helper *h = arg;
-	struct timespec wait = { 0, 10 * 1000 * 1000 };
-	bool escape = false;
-	unsigned char c;
-	ssize_t n;
-
-	for (;;) {
-		n = read(STDIN_FILENO, &c, 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return NULL;
-		if (escape) {
-			escape = false;
-			if (c == 'x' || c == 'X') {
-				pthread_mutex_lock(&h->lock);
-				platform_stop(&h->plat, HVM_STOP_QUIT);
-				pthread_mutex_unlock(&h->lock);
-				return NULL;
-			}
-			if (c != CTRL_A)
-				continue;
-		} else if (c == CTRL_A) {
-			escape = true;
-			continue;
-		}
-		for (;;) {
-			bool taken;
-
-			pthread_mutex_lock(&h->lock);
-			taken = uart_receive(h->com1, c);
-			pthread_mutex_unlock(&h->lock);
-			if (taken)
-				break;
-			nanosleep(&wait, NULL);
-		}
-	}
-}
-
-/* --stats: the ports the guest used most, on stderr at the end. */
-static void print_port_stats(const struct helper *h)
-{
-	static const unsigned int top = 12;
-	unsigned int best[12], n = 0, i, j, port;
-	uint64_t total = 0;
-
-	for (port = 0; port < 0x10000; port++) {
-		uint64_t count = h->port_accesses[port];
-
-		total += count;
-		if (!count)
-			continue;
-		for (i = 0; i < n && h->port_accesses[best[i]] >= count; i++)
-			;
-		if (i == top)
-			continue;
-		if (n < top)
-			n++;
-		for (j = n - 1; j > i; j--)
-			best[j] = best[j - 1];
-		best[i] = port;
-	}
-	fprintf(stderr, "hvm-helper: device accesses: %" PRIu64 " port, %" PRIu64 " mmio; busiest ports:",
-		total, h->mmio_accesses);
-	for (i = 0; i < n; i++)
-		fprintf(stderr, " %#x:%" PRIu64, best[i],
-			h->port_accesses[best[i]]);
-	fputc('\n', stderr);
 }
 
 static void usage(FILE *out)
@@ -426,13 +171,16 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct helper h;
+	struct board *b = &h.board;
 	int ring_fd = -1, ready_fd = -1, mem_fd = -1, poll_ns = -1, opt, ret;
 	uint64_t gpa, size, offset, port;
 	bool console_in = false;
-	pthread_t input_thread;
 	char *end;
 
-	hvm_guest_ram_init(&h.ram);
+	board_init(b, "hvm-helper", false);
+	b->plat.stop = ring_stop;
+	b->plat.signal_msi = ring_signal_msi;
+	b->plat.add_posted = ring_add_posted;
 	/* Our own one-line messages instead of getopt's. */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
@@ -476,7 +224,7 @@ int main(int argc, char **argv)
 					optarg);
 				return 1;
 			}
-			ret = hvm_guest_ram_map(&h.ram, mem_fd, gpa, size,
+			ret = hvm_guest_ram_map(&b->ram, mem_fd, gpa, size,
 						offset);
 			if (ret) {
 				fprintf(stderr, "hvm-helper: cannot map guest RAM %s from fd %d: %s\n",
@@ -496,33 +244,33 @@ int main(int argc, char **argv)
 					optarg);
 				return 1;
 			}
-			h.dma_test = true;
-			dma_test_init(&h.dma, (uint16_t)port, &h.ram);
+			b->dma_test = true;
+			dma_test_init(&b->dma, (uint16_t)port, &b->ram);
 			break;
 		case 'D':
-			if (h.nr_disks == MAX_DISKS) {
+			if (b->nr_disks == MAX_DISKS) {
 				fprintf(stderr, "hvm-helper: more than %u --disk\n",
 					MAX_DISKS);
 				return 1;
 			}
-			h.disks[h.nr_disks++] = optarg;
+			b->disks[b->nr_disks++] = optarg;
 			break;
 		case 'n':
-			if (h.nr_nets == MAX_NETS) {
+			if (b->nr_nets == MAX_NETS) {
 				fprintf(stderr, "hvm-helper: more than %u --net\n",
 					MAX_NETS);
 				return 1;
 			}
-			h.nets[h.nr_nets++] = optarg;
+			b->nets[b->nr_nets++] = optarg;
 			break;
 		case 'v':
-			h.verbose = true;
+			b->plat.verbose = true;
 			break;
 		case 'i':
 			console_in = true;
 			break;
 		case 's':
-			h.stats = true;
+			b->stats = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -556,8 +304,7 @@ int main(int argc, char **argv)
 	}
 	if (poll_ns >= 0)
 		h.ring.poll_max_ns = (uint64_t)poll_ns;
-	pthread_mutex_init(&h.lock, NULL);
-	ret = create_devices(&h);
+	ret = board_create_devices(b);
 	if (ret && ret != -ENOMEM)
 		return 1;	/* the device said why */
 	if (ret) {
@@ -566,7 +313,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* THR writes do not need an answer: let the vCPU run on. */
-	ret = hvm_ring_add_posted(&h.ring, HVM_IO_PIO, COM1_BASE, 1);
+	ret = hvm_ring_add_posted(&h.ring, HVM_IO_PIO, BOARD_COM1_BASE, 1);
 	if (ret) {
 		fprintf(stderr, "hvm-helper: cannot post the UART data port: %s\n",
 			strerror(-ret));
@@ -579,9 +326,8 @@ int main(int argc, char **argv)
 			strerror(-ret));
 		return 1;
 	}
-	if (console_in &&
-	    pthread_create(&input_thread, NULL, console_input, &h) == 0)
-		pthread_detach(input_thread);
+	if (console_in)
+		board_start_console_input(b);
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "", 1) != 1) {
 			fprintf(stderr, "hvm-helper: cannot signal readiness on fd %d: %s\n",
@@ -593,9 +339,7 @@ int main(int argc, char **argv)
 
 	for (;;) {
 		ret = hvm_ring_serve(&h.ring, -1, serve_posted, serve_sync, &h);
-		pthread_mutex_lock(&h.lock);
-		flush_output(&h);
-		pthread_mutex_unlock(&h.lock);
+		board_flush_output(b);
 		if (ret == 0 || ret == -EINTR)
 			continue;
 		if (ret == -EPIPE)
@@ -605,9 +349,9 @@ int main(int argc, char **argv)
 		hvm_ring_unmap(&h.ring);
 		return 1;
 	}
-	if (h.stats)
-		print_port_stats(&h);
+	if (b->stats)
+		board_print_port_stats(b);
 	hvm_ring_unmap(&h.ring);
-	hvm_guest_ram_unmap(&h.ram);
+	hvm_guest_ram_unmap(&b->ram);
 	return 0;
 }

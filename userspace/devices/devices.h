@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The device helper's devices, one file each: each owns a port or MMIO
- * range and its state, and hvm-helper.c finds it by range.  Every call
- * into a device happens under the helper's device lock (the ring thread
- * and the console input thread both come here).
+ * range and its state, and the board (board.c) finds it by range.  Every
+ * call into a device happens under the board's device lock (the ring
+ * thread or the vCPU threads, and the console input thread, all come
+ * here).  The board runs in hvm-helper behind hvm's ring, and inside
+ * hvm-run on KVM (hvm-run --backend kvm): struct platform is what differs.
  */
 #ifndef HVM_DEVICES_H
 #define HVM_DEVICES_H
@@ -25,25 +27,40 @@ struct device {
 	void *opaque;
 };
 
-/* What devices need from the helper. */
+/* What devices need from the hypervisor and the process they run in. */
 struct platform {
-	struct hvm_ring_map *ring;
 	/* Guest output (the UART's transmitter). */
 	void (*emit)(struct platform *p, char c);
 	void (*flush)(struct platform *p);
+	/* Ends the VM with a stop code (below); errors are reported. */
+	void (*stop)(struct platform *p, uint64_t code);
+	/*
+	 * A device interrupt as an MSI: how many local APICs accepted it,
+	 * or -errno (-ENOTTY: no interrupt controller to take it).
+	 */
+	int (*signal_msi)(struct platform *p, uint64_t address, uint32_t data);
+	/*
+	 * Writes to [base, base + len) in space need no answer and may be
+	 * queued; NULL or -errno: they stay synchronous, which is still
+	 * right, only slower.
+	 */
+	int (*add_posted)(struct platform *p, uint32_t space, uint64_t base,
+			  uint64_t len);
 	bool verbose;
 	/* The device lock, for devices that work in threads of their own. */
 	pthread_mutex_t *lock;
 };
 
 /*
- * Codes for HVM_RING_STOP_VM above the debug-exit port's 0-255: hvm-run
- * turns them into its exit statuses (hvm-run --help).
+ * Stop codes above the debug-exit port's 0-255 (on hvm they travel as
+ * HVM_RING_STOP_VM's argument): hvm-run turns them into its exit
+ * statuses (hvm-run --help).
  */
 #define HVM_STOP_POWEROFF	0x100	/* ACPI S5 */
 #define HVM_STOP_RESET		0x101	/* ACPI reset register, i8042 0xfe */
 #define HVM_STOP_QUIT		0x102	/* Ctrl-A x on the console */
 
+/* Flushes the guest's output, then p->stop(). */
 void platform_stop(struct platform *p, uint64_t code);
 
 /* I/O APIC: MMIO at LINUX_IOAPIC_GPA; pins become MSIs. */

@@ -71,7 +71,7 @@ static void ioapic_send(struct ioapic *io, unsigned int pin)
 		  ((rte & RTE_DEST_LOGICAL) ? MSI_LOGICAL : 0);
 	data = (rte & RTE_VECTOR) | (mode << 8) |
 	       ((rte & RTE_LEVEL) ? MSI_LEVEL : 0);
-	ret = hvm_ring_signal_msi(io->p->ring, address, data);
+	ret = io->p->signal_msi(io->p, address, data);
 	if (ret < 0 && io->msi_errors++ < 3 && ret != -ENOTTY)
 		fprintf(stderr, "hvm-helper: I/O APIC pin %u: MSI %#llx/%#x: %s\n",
 			pin, (unsigned long long)address, data, strerror(-ret));

@@ -49,15 +49,15 @@ static void update_posted(struct pci_bus *bus, struct pci_slot *s)
 	uint64_t base;
 	int ret;
 
-	if (!s->fn.posted_len || bus->posted_full || !bus->p->ring ||
+	if (!s->fn.posted_len || bus->posted_full || !bus->p->add_posted ||
 	    !s->fn.bar_base(s->fn.opaque, &base) ||
 	    (s->posted && s->posted_at == base))
 		return;
 	if (base < PCI_MMIO_BASE || base >= PCI_MMIO_END ||
 	    s->fn.bar_size > PCI_MMIO_END - base)
 		return;
-	ret = hvm_ring_add_posted(bus->p->ring, HVM_IO_MMIO,
-				  base + s->fn.posted_off, s->fn.posted_len);
+	ret = bus->p->add_posted(bus->p, HVM_IO_MMIO, base + s->fn.posted_off,
+				 s->fn.posted_len);
 	if (ret) {
 		/* Out of ranges: such writes stay synchronous, still right. */
 		bus->posted_full = true;

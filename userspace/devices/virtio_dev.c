@@ -45,7 +45,7 @@ static void dev_bar_write(void *opaque, uint64_t off, unsigned int size,
 void virtio_dev_msi(struct virtio_pci *pci, uint64_t address, uint32_t data)
 {
 	struct virtio_dev *dev = (struct virtio_dev *)pci;
-	int ret = hvm_ring_signal_msi(dev->p->ring, address, data);
+	int ret = dev->p->signal_msi(dev->p, address, data);
 
 	if (ret < 0 && ret != -EPIPE && dev->msi_errors++ < 3)
 		fprintf(stderr, "hvm-helper: virtio MSI %#llx/%#x: %s\n",
