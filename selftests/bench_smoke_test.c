@@ -82,18 +82,6 @@ static double parse_value(const char *s)
 	return *end ? NAN : v;
 }
 
-/* KVM's modules are there: in the module tree, or shipped beside us. */
-static bool have_kvm_modules(void)
-{
-	char path[256];
-	struct utsname uts;
-
-	uname(&uts);
-	snprintf(path, sizeof(path),
-		 "/lib/modules/%s/kernel/arch/x86/kvm/kvm.ko", uts.release);
-	return access(path, F_OK) == 0 || access("kvm.ko", F_OK) == 0;
-}
-
 /*
  * A fixture only for TEST_F_TIMEOUT: the default 30 s is tight under the
  * debug kernel, where every measurement also drops the caches.

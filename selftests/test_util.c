@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "kselftest.h"
 #include "test_util.h"
+#include "kmem_check.h"
 
 const char *exit_reason_str(uint32_t reason)
 {
@@ -544,4 +545,86 @@ int run_cmd(char *const argv[], double timeout, struct cmd_result *r)
 	r->status = WIFEXITED(status) ? WEXITSTATUS(status) :
 		    128 + WTERMSIG(status);
 	return 0;
+}
+
+int kvm_load_all(bool amd, const char **failed)
+{
+	const struct kmod *mods;
+	size_t i, n = kvm_modules(amd, &mods);
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = kmod_load(&mods[i]);
+		if (ret == -ENOENT && mods[i].optional)
+			continue;
+		if (ret) {
+			*failed = mods[i].name;
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void kvm_unload_all(bool amd)
+{
+	const struct kmod *mods;
+	size_t n = kvm_modules(amd, &mods);
+
+	while (n-- > 0)
+		kmod_unload(mods[n].name);
+}
+
+int hvm_unload(void)
+{
+	int ret = -EBUSY, i;
+
+	if (!kmod_loaded("hvm"))
+		return 0;
+	for (i = 0; i < 500; i++) {
+		if (hvm_module_refcnt() == 0) {
+			ret = kmod_unload("hvm");
+			if (ret != -EAGAIN && ret != -EWOULDBLOCK)
+				break;
+		}
+		usleep(10000);
+	}
+	return ret;
+}
+
+int hvm_load(const char *path)
+{
+	int ret;
+
+	if (kmod_loaded("hvm"))
+		return 0;
+	ret = kmod_load_file(path);
+	return ret == -EEXIST ? 0 : ret;
+}
+
+bool have_kvm_modules(void)
+{
+	char path[256];
+	struct utsname uts;
+
+	uname(&uts);
+	snprintf(path, sizeof(path),
+		 "/lib/modules/%s/kernel/arch/x86/kvm/kvm.ko", uts.release);
+	return access(path, F_OK) == 0 || access("kvm.ko", F_OK) == 0;
+}
+
+int kvm_switch_in(const char **failed)
+{
+	int ret = hvm_unload();
+
+	if (ret) {
+		*failed = "hvm (unloading)";
+		return ret;
+	}
+	return kvm_load_all(cpu_is_amd(), failed);
+}
+
+int kvm_switch_back(void)
+{
+	kvm_unload_all(cpu_is_amd());
+	return hvm_load(LAB_HVM_KO);
 }

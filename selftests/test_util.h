@@ -159,6 +159,30 @@ int kmod_load_file(const char *path);
 int kmod_unload(const char *name);
 /* Whether /sys/module/NAME exists (loaded or built in). */
 bool kmod_loaded(const char *name);
+/*
+ * Switching hypervisors (the bench, kvm_backend_test): only one may hold
+ * SVM/VMX.  kvm_load_all() loads KVM's modules for this CPU in order,
+ * optional ones where they exist: 0, or -errno with *failed naming the
+ * module.  kvm_unload_all() unloads them in reverse.  hvm_unload() waits
+ * for hvm.ko's last VM to go (its final fput may run from task work),
+ * then unloads it: 0 (also when not loaded) or -errno.  hvm_load() loads
+ * the file at path unless hvm is loaded: 0 or -errno.
+ */
+int kvm_load_all(bool amd, const char **failed);
+void kvm_unload_all(bool amd);
+int hvm_unload(void);
+int hvm_load(const char *path);
+/* KVM's module files exist: in the module tree, or shipped beside us. */
+bool have_kvm_modules(void);
+/* Where the lab's /init loaded hvm.ko from. */
+#define LAB_HVM_KO	"/hvm/hvm.ko"
+/*
+ * A test's switch to KVM and back (hvm-run --backend kvm): hvm.ko out and
+ * KVM in, 0 or -errno (*failed: the module); then KVM out and LAB_HVM_KO
+ * in again, 0 or -errno.
+ */
+int kvm_switch_in(const char **failed);
+int kvm_switch_back(void);
 /* The CPU's vendor from CPUID leaf 0, for when hvm.ko is not loaded. */
 bool cpu_is_amd(void);
 /* HVM_CHECK_EXTENSION on a VM made for the question: value or -errno. */

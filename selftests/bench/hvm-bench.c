@@ -270,80 +270,44 @@ static void note(const char *fmt, ...)
 
 /* ---- modules ------------------------------------------------------------- */
 
-static void kvm_unload_all(void)
+static int kvm_load(void)
 {
-	const struct kmod *mods;
-	size_t n = kvm_modules(amd, &mods);
+	const char *name = "?";
+	int ret = kvm_load_all(amd, &name);
 
-	while (n-- > 0)
-		kmod_unload(mods[n].name);
+	if (ret)
+		fail("loading %s.ko: %s", name, strerror(-ret));
+	return ret;
 }
 
-static int kvm_load_all(void)
+static int hvm_out(void)
 {
-	const struct kmod *mods;
-	size_t i, n = kvm_modules(amd, &mods);
-	int ret;
+	int ret = hvm_unload();
 
-	for (i = 0; i < n; i++) {
-		ret = kmod_load(&mods[i]);
-		if (ret == -ENOENT && mods[i].optional)
-			continue;
-		if (ret) {
-			fail("loading %s.ko: %s", mods[i].name, strerror(-ret));
-			return ret;
-		}
-	}
-	return 0;
-}
-
-/*
- * hvm.ko out: its last VM may still be going away (the final fput runs
- * from task work), so wait for the reference count first.
- */
-static int hvm_unload(void)
-{
-	int ret = -EBUSY, i;
-
-	if (!kmod_loaded("hvm"))
-		return 0;
-	for (i = 0; i < 500; i++) {
-		if (hvm_module_refcnt() == 0) {
-			ret = kmod_unload("hvm");
-			if (ret != -EAGAIN && ret != -EWOULDBLOCK)
-				break;
-		}
-		usleep(10000);
-	}
 	if (ret)
 		fail("unloading hvm.ko: %s", strerror(-ret));
 	return ret;
 }
 
-static int hvm_load(void)
+static int hvm_in(void)
 {
-	int ret;
+	int ret = hvm_load(opt.hvm_ko);
 
-	if (kmod_loaded("hvm"))
-		return 0;
-	ret = kmod_load_file(opt.hvm_ko);
-	if (ret && ret != -EEXIST) {
+	if (ret)
 		fail("loading %s: %s", opt.hvm_ko, strerror(-ret));
-		return ret;
-	}
-	return 0;
+	return ret;
 }
 
 /* Leaves only the hypervisor of backend b loaded (hvm too with --keep-hvm). */
 static int switch_to(int b)
 {
 	if (b == B_HVM) {
-		kvm_unload_all();
-		return hvm_load();
+		kvm_unload_all(amd);
+		return hvm_in();
 	}
-	if (opt.swap_modules && hvm_unload())
+	if (opt.swap_modules && hvm_out())
 		return -EBUSY;
-	return kvm_load_all();
+	return kvm_load();
 }
 
 /* ---- transparent huge pages ---------------------------------------------- */
@@ -1419,9 +1383,9 @@ int main(int argc, char **argv)
 	}
 
 	/* Leave the modules as we found them: hvm.ko in, KVM out. */
-	kvm_unload_all();
+	kvm_unload_all(amd);
 	if (hvm_was_loaded)
-		hvm_load();
+		hvm_in();
 	print_table();
 	if (opt.json)
 		print_json();
