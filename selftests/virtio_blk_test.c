@@ -28,6 +28,13 @@
  *   (as the guest's next mount would) the image is consistent and
  *   /flushed.txt holds the token.
  *
+ * kvm_root_on_disk: the same root disk with `hvm-run --backend kvm`: hvm.ko
+ *   out, KVM in (test_util.c's switch, as linux_boot_test), the same
+ *   devices serving the disk inside hvm-run; the guest's write is "ok"
+ *   and debugfs reads the token back; then KVM out and hvm.ko in again,
+ *   also after a failure.  SKIP without KVM's modules and under the debug
+ *   kernel.
+ *
  * SVM lab only: a Linux boot costs minutes under Bochs, where
  * linux_boot_test boots once (testing.rst); under the debug kernel
  * (make check-debug) root_on_disk only, for CI time.  SKIP without the in-kernel
@@ -55,6 +62,8 @@
 FIXTURE(disk) {
 	char dir[64], image[96], spec[128], token[64], append[160];
 	struct cmd_result r;
+	const char *backend;	/* hvm-run --backend */
+	bool kvm_loaded;	/* the teardown puts hvm.ko back */
 };
 
 /* A tool of e2fsprogs, through the loader and libraries beside it. */
@@ -78,6 +87,7 @@ FIXTURE_SETUP(disk)
 	char root[96], sbin[112], init[128], cmd[1024];
 	long irqchip;
 
+	self->backend = "hvm";
 	if (!cpu_is_amd())
 		SKIP(return, "VMX (Bochs) lab: no disk boot (make check time)");
 	if (kmem_debug_kernel() && strcmp(_metadata->name, "root_on_disk"))
@@ -121,7 +131,14 @@ FIXTURE_SETUP(disk)
 FIXTURE_TEARDOWN(disk)
 {
 	char cmd[128];
+	int ret;
 
+	if (self->kvm_loaded) {
+		ret = kvm_switch_back();
+		if (ret)
+			TH_LOG("loading %s again: %s", LAB_HVM_KO,
+			       strerror(-ret));
+	}
 	if (self->dir[0]) {
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", self->dir);
 		if (system(cmd))
@@ -140,14 +157,16 @@ static const char *boot(struct __test_metadata *_metadata,
 	char *argv[] = {
 		"hvm-run", "--kernel", GUEST_DIR "/vmlinuz",
 		"--initrd", GUEST_DIR "/initramfs.cpio.gz", "--mem", "256M",
-		"--append", self->append, "--disk", (char *)spec,
-		second ? "--disk" : NULL, (char *)second, NULL,
+		"--append", self->append, "--backend", (char *)self->backend,
+		"--disk", (char *)spec, second ? "--disk" : NULL,
+		(char *)second, NULL,
 	};
 	double start = now_seconds();
 	const char *marker;
 
 	ASSERT_EQ(0, run_cmd(argv, BOOT_TIMEOUT, &self->r));
-	TH_LOG("hvm-run --disk %s ran %.1f s", spec, now_seconds() - start);
+	TH_LOG("hvm-run --backend %s --disk %s ran %.1f s", self->backend,
+	       spec, now_seconds() - start);
 	ASSERT_FALSE(self->r.timed_out) {
 		TH_LOG("console so far:\n%s", self->r.out);
 	}
@@ -230,6 +249,34 @@ TEST_F_TIMEOUT(disk, root_on_disk, BOOT_TIMEOUT + 20)
 	line = strstr(self->r.out, "@@hvm-guest: trim=");
 	EXPECT_TRUE(line && sscanf(line, "@@hvm-guest: trim=ok bytes=%llu",
 				   &trimmed) == 1 && trimmed > 0) {
+		TH_LOG("console:\n%s", self->r.out);
+	}
+	ASSERT_EQ(0, e2fs("debugfs", args, &self->r));
+	EXPECT_STREQ(self->token, self->r.out) {
+		TH_LOG("debugfs: %s", self->r.err);
+	}
+}
+
+TEST_F_TIMEOUT(disk, kvm_root_on_disk, BOOT_TIMEOUT + 30)
+{
+	char *args[] = { "-R", "cat /written.txt", self->image, NULL };
+	const char *failed = "?", *result;
+	int ret;
+
+	if (_metadata->skip)
+		return;
+	if (kmem_debug_kernel() || !have_kvm_modules()) {
+		SKIP(return, "%s", kmem_debug_kernel() ?
+		     "KVM is not exercised under the debug kernel" :
+		     "no KVM modules for this kernel");
+	}
+	self->kvm_loaded = true;
+	ret = kvm_switch_in(&failed);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", failed, strerror(-ret));
+	self->backend = "kvm";
+	snprintf(self->spec, sizeof(self->spec), "%s", self->image);
+	result = boot(_metadata, self, self->spec, NULL);
+	ASSERT_EQ(0, strncmp(result, "ok", 2)) {
 		TH_LOG("console:\n%s", self->r.out);
 	}
 	ASSERT_EQ(0, e2fs("debugfs", args, &self->r));

@@ -31,10 +31,9 @@
 
 #include "devices/devices.h"
 #include "devices/pci.h"
-#include "hvm_stats.h"
+#include "hvm_run.h"
 #include "libhvm.h"
 #include "linux_boot.h"
-#include "virtio/virtio_net.h"
 
 #define KIB			1024ULL
 #define MIB			(1024 * KIB)
@@ -51,14 +50,6 @@
 #define REAL_STACK_BYTES	0x100ULL
 #define REAL_MODE_LIMIT		0x10000ULL
 
-/* Exit statuses of our own; a guest's debug-exit code is passed through. */
-#define STATUS_SETUP_ERROR	1
-#define STATUS_GUEST_ERROR	2
-/* Linux guests (--kernel): */
-#define STATUS_REBOOT		3	/* the guest reset the machine */
-#define STATUS_QUIT		4	/* Ctrl-A x on the console */
-#define STATUS_HALTED		5	/* every vCPU halted, interrupts off */
-
 #define DEFAULT_LINUX_MEM	(256 * MIB)
 /* What keeps a Linux guest's exits low (linux-guest notes, testing.rst). */
 /*
@@ -69,47 +60,12 @@
 #define LINUX_CMDLINE_BASE	"console=ttyS0 quiet tsc=reliable 8250.nr_uarts=1 io_delay=none no_timer_check panic=-1 reboot=acpi"
 /* Without PCI devices the guest need not probe for them. */
 #define LINUX_CMDLINE_NO_PCI	" pci=off"
-#define MAX_DISKS		8
-
-/* Network interfaces a VM may have (--net). */
-#define HVM_RUN_MAX_NETS	4
-
-enum cpu_mode { MODE_DEFAULT, MODE_REAL, MODE_PROT32, MODE_LONG64 };
 
 static const char *const mode_names[] = {
 	[MODE_DEFAULT] = "default",
 	[MODE_REAL] = "real",
 	[MODE_PROT32] = "prot32",
 	[MODE_LONG64] = "long64",
-};
-
-struct options {
-	const char *guest_path;
-	const char *helper_path;
-	uint64_t mem_size;
-	uint64_t load_addr;
-	bool load_given;
-	uint64_t entry;
-	bool entry_given;
-	enum cpu_mode mode;
-	unsigned int nr_vcpus;
-	bool hugetlb;
-	bool verbose;
-	bool mem_given;
-	/* Linux guests */
-	const char *kernel_path;
-	const char *initrd_path;
-	const char *cmdline;
-	const char *append;
-	bool reboot;
-	bool stats;
-	/* Both */
-	const char *disks[MAX_DISKS];
-	unsigned int nr_disks;
-	/* Devices: each --net as hvm-helper gets it (with its MAC). */
-	const char *name;
-	unsigned int nr_nets;
-	char nets[HVM_RUN_MAX_NETS][VIRTIO_NET_SPEC_LEN];
 };
 
 /* One piece of the guest image: file bytes plus zero fill up to memsz. */
@@ -142,7 +98,8 @@ struct layout {
 };
 
 struct vcpu_thread {
-	struct hvm_vcpu_handle vcpu;
+	const struct run_backend *backend;
+	unsigned int id;
 	pthread_t thread;
 	bool started;
 	atomic_bool exited;
@@ -165,8 +122,7 @@ static struct {
 	.cond = PTHREAD_COND_INITIALIZER,
 };
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
+void die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -239,6 +195,9 @@ static void usage(FILE *out)
 "  --name NAME      the VM's name (generated MACs)\n"
 "  --helper PATH    device helper to run (default: hvm-helper in the\n"
 "                   directory of hvm-run)\n"
+"  --backend NAME   hvm (default) or kvm: the same guest, RAM, devices\n"
+"                   and exit statuses over /dev/kvm, the devices in\n"
+"                   hvm-run itself (for comparing the two; no --reboot)\n"
 "  --verbose        report unhandled exits and device accesses\n"
 "  --help           this text\n"
 "  --version        print the version of hvm-run and of the hvm API\n"
@@ -343,6 +302,7 @@ static void parse_options(int argc, char **argv, struct options *opts)
 		{ "net", required_argument, NULL, 'n' },
 		{ "name", required_argument, NULL, 'N' },
 		{ "hugetlb", no_argument, NULL, 'g' },
+		{ "backend", required_argument, NULL, 'b' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -357,6 +317,7 @@ static void parse_options(int argc, char **argv, struct options *opts)
 	memset(opts, 0, sizeof(*opts));
 	opts->mem_size = DEFAULT_MEM;
 	opts->nr_vcpus = 1;
+	opts->backend = &run_backend_hvm;
 
 	/* Our own one-line messages instead of getopt's. */
 	opterr = 0;
@@ -438,6 +399,14 @@ static void parse_options(int argc, char **argv, struct options *opts)
 		case 'g':
 			opts->hugetlb = true;
 			break;
+		case 'b':
+			if (!strcmp(optarg, "hvm"))
+				opts->backend = &run_backend_hvm;
+			else if (!strcmp(optarg, "kvm"))
+				opts->backend = &run_backend_kvm;
+			else
+				die("invalid backend '%s' (hvm or kvm)", optarg);
+			break;
 		case 'v':
 			opts->verbose = true;
 			break;
@@ -470,6 +439,8 @@ static void parse_options(int argc, char **argv, struct options *opts)
 	if ((opts->nr_disks || opts->nr_nets) && opts->mem_size > PCI_MMIO_BASE)
 		die("--disk and --net need --mem of at most %llu MiB (the PCI memory window starts at %#llx)",
 		    PCI_MMIO_BASE >> 20, PCI_MMIO_BASE);
+	if (opts->backend == &run_backend_kvm && opts->reboot)
+		die("--reboot needs --backend hvm");
 	if (opts->kernel_path) {
 		if (optind != argc)
 			die("--kernel boots a Linux kernel: no GUEST file too ('%s')",
@@ -717,103 +688,9 @@ static void check_fit(const struct options *opts, const struct guest_image *img,
 		die("entry point %#" PRIx64 " is above 4 GiB", img->entry);
 }
 
-/* ---- the device helper --------------------------------------------------- */
-
-static char *default_helper_path(void)
-{
-	char self[PATH_MAX];
-	static char path[PATH_MAX + 16];
-	ssize_t n;
-
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
-		die("cannot find hvm-helper: /proc/self/exe: %s (use --helper)",
-		    strerror(errno));
-	self[n] = '\0';
-	snprintf(path, sizeof(path), "%s/hvm-helper", dirname(self));
-	return path;
-}
-
-static void describe_status(int status, char *buf, size_t len)
-{
-	if (WIFEXITED(status))
-		snprintf(buf, len, "exit status %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		snprintf(buf, len, "killed by signal %d", WTERMSIG(status));
-	else
-		snprintf(buf, len, "wait status %#x", status);
-}
-
-/*
- * fork+exec the helper with the ring fd and the guest RAM memfd (mapped
- * at 0, the one slot).  Returns its pid once it said it is ready; any
- * failure to get there is fatal, with the reason.
- */
-static pid_t start_helper(const struct options *opts, int ring_fd,
-			  int mem_fd, bool console_input)
-{
-	const char *path = opts->helper_path;
-	char ring_arg[16], mem_fd_arg[16], map_arg[48], how[64];
-	char *argv[11 + 2 * MAX_DISKS + 2 * HVM_RUN_MAX_NETS] = {
-		(char *)path, "--ring-fd", ring_arg, "--mem-fd", mem_fd_arg,
-		"--mem-map", map_arg,
-	};
-	unsigned int argc = 7;
-	const int keep[] = { ring_fd, mem_fd };
-	unsigned int i;
-	int ret, status;
-
-	if (opts->verbose)
-		argv[argc++] = "--verbose";
-	if (console_input)
-		argv[argc++] = "--console-input";
-	if (opts->stats)
-		argv[argc++] = "--stats";
-	for (i = 0; i < opts->nr_disks; i++) {
-		argv[argc++] = "--disk";
-		argv[argc++] = (char *)opts->disks[i];
-	}
-	for (i = 0; i < opts->nr_nets; i++) {
-		argv[argc++] = "--net";
-		argv[argc++] = (char *)opts->nets[i];
-	}
-	snprintf(ring_arg, sizeof(ring_arg), "%d", ring_fd);
-	snprintf(mem_fd_arg, sizeof(mem_fd_arg), "%d", mem_fd);
-	snprintf(map_arg, sizeof(map_arg), "0,%#" PRIx64 ",0", opts->mem_size);
-	fflush(NULL);
-	ret = hvm_helper_spawn(path, argv, keep, 2, &status);
-	if (ret == -ECHILD) {
-		if (status < 0)
-			die("the device helper %s failed to start", path);
-		describe_status(status, how, sizeof(how));
-		die("the device helper %s failed to start (%s)", path, how);
-	}
-	if (ret < 0)
-		die("cannot start the device helper %s: %s", path,
-		    strerror(-ret));
-	return ret;
-}
-
-/* After the VM is gone the helper sees POLLHUP and exits on its own. */
-static void reap_helper(pid_t pid)
-{
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	int i;
-
-	for (i = 0; i < 300; i++) {
-		if (waitpid(pid, NULL, WNOHANG) != 0)
-			return;
-		nanosleep(&tick, NULL);
-	}
-	fprintf(stderr, "hvm-run: the device helper did not exit; killing it\n");
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-}
-
 /* ---- running the vCPUs --------------------------------------------------- */
 
-static void __attribute__((format(printf, 2, 3)))
-finish(int status, const char *fmt, ...)
+void finish(int status, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -833,170 +710,58 @@ finish(int status, const char *fmt, ...)
 	pthread_mutex_unlock(&run_state.lock);
 }
 
-/*
- * A helper that dies ends the run even while no vCPU asks it anything: a
- * guest waiting for a disk's interrupt may sit in HLT for ever.  WNOWAIT
- * leaves the reaping to reap_helper(); at a normal end the status is
- * already set and finish() changes nothing.
- */
-static void *watch_helper(void *arg)
+bool run_done(void)
 {
-	pid_t pid = (pid_t)(intptr_t)arg;
-	char how[64];
-	siginfo_t info;
-
-	memset(&info, 0, sizeof(info));
-	while (waitid(P_PID, pid, &info, WEXITED | WNOWAIT) < 0 &&
-	       errno == EINTR)
-		;
-	if (info.si_code == CLD_EXITED)
-		snprintf(how, sizeof(how), "exit status %d", info.si_status);
-	else
-		snprintf(how, sizeof(how), "killed by signal %d",
-			 info.si_status);
-	finish(STATUS_GUEST_ERROR, "the device helper died (%s)", how);
-	return NULL;
+	return atomic_load(&run_state.done);
 }
 
-static void format_insn(const struct hvm_run *run, char *buf, size_t len)
+void run_stop(uint64_t code)
 {
-	size_t used = 0;
-	unsigned int i;
-
-	buf[0] = '\0';
-	for (i = 0; i < run->decode.insn_len && i < 15 && used < len; i++)
-		used += snprintf(buf + used, len - used, " %02x",
-				 run->decode.insn[i]);
-	if (!run->decode.insn_len)
-		snprintf(buf, len, " (not fetched)");
-}
-
-/* Returns false when this vCPU is done. */
-static bool handle_exit(struct vcpu_thread *t)
-{
-	struct hvm_run *run = t->vcpu.run;
-	unsigned int id = t->vcpu.id;
-	bool all_halted;
-	char insn[64];
-
-	switch (run->exit_reason) {
-	case HVM_EXIT_STOPPED:
-		switch (run->stop.code) {
-		case HVM_STOP_POWEROFF:
-			finish(0, NULL);
-			break;
-		case HVM_STOP_RESET:
-			finish(STATUS_REBOOT, NULL);
-			break;
-		case HVM_STOP_QUIT:
-			finish(STATUS_QUIT, NULL);
-			break;
-		default:
-			finish((int)(run->stop.code & 0xff), NULL);
-			break;
-		}
-		return false;
-	case HVM_EXIT_HLT:
-		/*
-		 * Without the in-kernel APIC nothing would wake a halted
-		 * Linux vCPU: run it on (a busy idle loop).  With it, HLT
-		 * only comes here with interrupts off: halted for good.
-		 */
-		if (run_state.linux_guest && !run_state.irqchip)
-			return true;
-		if (run_state.verbose)
-			fprintf(stderr, "hvm-run: vCPU %u halted at rip %#llx\n",
-				id, (unsigned long long)run->regs.rip);
-		pthread_mutex_lock(&run_state.lock);
-		all_halted = ++run_state.nr_halted == run_state.nr_vcpus;
-		pthread_mutex_unlock(&run_state.lock);
-		if (all_halted)
-			finish(run_state.linux_guest ? STATUS_HALTED : 0,
-			       run_state.linux_guest ?
-			       "every vCPU halted with interrupts off" : NULL);
-		return false;
-	case HVM_EXIT_INTR:
-	case HVM_EXIT_NONE:
-		return true;
-	case HVM_EXIT_IO:
-	case HVM_EXIT_MMIO:
-		/* Only without a ring; answer like an absent device. */
-		if (run_state.verbose)
-			fprintf(stderr, "hvm-run: vCPU %u: unserved %s %s %#llx\n",
-				id, run->exit_reason == HVM_EXIT_IO ? "port" :
-				"mmio", run->io.is_write ? "write" : "read",
-				(unsigned long long)run->io.addr);
-		if (!run->io.is_write)
-			run->io.data = ~0ULL;
-		return true;
-	case HVM_EXIT_MSR:
-		if (run_state.verbose)
-			fprintf(stderr, "hvm-run: vCPU %u: %s of unknown MSR %#x: #GP\n",
-				id, run->msr.is_write ? "write" : "read",
-				run->msr.index);
-		run->msr.error = 1;
-		return true;
-	case HVM_EXIT_SHUTDOWN:
-		finish(STATUS_GUEST_ERROR,
-		       "vCPU %u: guest shut down (triple fault) at rip %#llx (hw exit %#llx, info %#llx %#llx)",
-		       id, (unsigned long long)run->regs.rip,
-		       (unsigned long long)run->hw.hw_exit_code,
-		       (unsigned long long)run->hw.info1,
-		       (unsigned long long)run->hw.info2);
-		return false;
-	case HVM_EXIT_FAIL_ENTRY:
-		finish(STATUS_GUEST_ERROR,
-		       "vCPU %u: the CPU refused to enter the guest at rip %#llx (hw exit %#llx, info %#llx %#llx)",
-		       id, (unsigned long long)run->regs.rip,
-		       (unsigned long long)run->hw.hw_exit_code,
-		       (unsigned long long)run->hw.info1,
-		       (unsigned long long)run->hw.info2);
-		return false;
-	case HVM_EXIT_UNHANDLED:
-		finish(STATUS_GUEST_ERROR,
-		       "vCPU %u: unhandled exit (hw exit %#llx, info %#llx %#llx) at rip %#llx",
-		       id, (unsigned long long)run->hw.hw_exit_code,
-		       (unsigned long long)run->hw.info1,
-		       (unsigned long long)run->hw.info2,
-		       (unsigned long long)run->regs.rip);
-		return false;
-	case HVM_EXIT_DECODE_FAILED:
-		format_insn(run, insn, sizeof(insn));
-		finish(STATUS_GUEST_ERROR,
-		       "vCPU %u: cannot emulate the MMIO access to gpa %#llx by the instruction at rip %#llx, bytes:%s",
-		       id, (unsigned long long)run->decode.gpa,
-		       (unsigned long long)run->decode.rip, insn);
-		return false;
+	switch (code) {
+	case HVM_STOP_POWEROFF:
+		finish(0, NULL);
+		break;
+	case HVM_STOP_RESET:
+		finish(STATUS_REBOOT, NULL);
+		break;
+	case HVM_STOP_QUIT:
+		finish(STATUS_QUIT, NULL);
+		break;
 	default:
-		finish(STATUS_GUEST_ERROR, "vCPU %u: unknown exit reason %u",
-		       id, run->exit_reason);
-		return false;
+		finish((int)(code & 0xff), NULL);
+		break;
 	}
+}
+
+bool run_vcpu_halted(unsigned int id, uint64_t rip)
+{
+	bool all_halted;
+
+	/*
+	 * Without the in-kernel APIC nothing would wake a halted Linux
+	 * vCPU: run it on (a busy idle loop).  With it, HLT only comes here
+	 * with interrupts off: halted for good.
+	 */
+	if (run_state.linux_guest && !run_state.irqchip)
+		return true;
+	if (run_state.verbose)
+		fprintf(stderr, "hvm-run: vCPU %u halted at rip %#" PRIx64 "\n",
+			id, rip);
+	pthread_mutex_lock(&run_state.lock);
+	all_halted = ++run_state.nr_halted == run_state.nr_vcpus;
+	pthread_mutex_unlock(&run_state.lock);
+	if (all_halted)
+		finish(run_state.linux_guest ? STATUS_HALTED : 0,
+		       run_state.linux_guest ?
+		       "every vCPU halted with interrupts off" : NULL);
+	return false;
 }
 
 static void *vcpu_main(void *arg)
 {
 	struct vcpu_thread *t = arg;
-	int ret;
 
-	while (!atomic_load(&run_state.done)) {
-		ret = hvm_vcpu_run(&t->vcpu);
-		if (ret == -EINTR)
-			continue;
-		if (ret == -EPIPE) {
-			finish(STATUS_GUEST_ERROR,
-			       "vCPU %u: the device helper is gone (its I/O ring was closed)",
-			       t->vcpu.id);
-			break;
-		}
-		if (ret) {
-			finish(STATUS_GUEST_ERROR, "vCPU %u: HVM_RUN failed: %s",
-			       t->vcpu.id, strerror(-ret));
-			break;
-		}
-		if (!handle_exit(t))
-			break;
-	}
+	t->backend->run_vcpu(t->id);
 	atomic_store(&t->exited, true);
 	return NULL;
 }
@@ -1007,7 +772,8 @@ static void wake_signal(int sig)
 }
 
 /*
- * Get every vCPU thread out of HVM_RUN: a signal makes the ioctl return.
+ * Get every vCPU thread out of the hypervisor: a signal makes its run
+ * ioctl return.
  * It is resent, since one that lands between the done check and the ioctl
  * is lost.  Returns false if some thread would not stop.
  */
@@ -1037,37 +803,30 @@ static bool stop_vcpu_threads(struct vcpu_thread *threads, unsigned int n)
 	return true;
 }
 
-static void setup_vcpu(struct hvm_vm_handle *vm, struct vcpu_thread *t,
-		       unsigned int id, const struct layout *lay,
-		       uint64_t entry, void *ram)
+/* A test guest's vCPU id at the entry: every vCPU starts there. */
+static void guest_entry(unsigned int id, const struct layout *lay,
+			uint64_t entry, void *ram, struct vcpu_entry *e)
 {
-	struct hvm_regs regs;
 	int ret;
 
-	ret = hvm_vcpu_create(vm, id, &t->vcpu);
-	if (ret)
-		die("cannot create vCPU %u: %s", id, strerror(-ret));
+	memset(e, 0, sizeof(*e));
 	switch (lay->mode) {
 	case MODE_REAL:
-		ret = hvm_vcpu_setup_real(&t->vcpu, entry);
+		ret = hvm_entry_state_real(entry, &e->sregs, &e->regs);
 		break;
 	case MODE_PROT32:
-		ret = hvm_vcpu_setup_prot32(&t->vcpu, entry);
+		ret = hvm_entry_state_prot32(entry, &e->sregs, &e->regs);
 		break;
 	default:
-		ret = hvm_vcpu_setup_long64(&t->vcpu, entry, ram, 0,
-					    lay->page_tables);
+		ret = hvm_entry_state_long64(entry, ram, 0, lay->page_tables,
+					     &e->sregs, &e->regs);
 		break;
 	}
 	if (ret)
 		die("cannot set up vCPU %u in %s mode: %s", id,
 		    mode_names[lay->mode], strerror(-ret));
-	if (ioctl(t->vcpu.fd, HVM_GET_REGS, &regs) < 0)
-		die("vCPU %u: HVM_GET_REGS: %s", id, strerror(errno));
-	regs.rsp = lay->stack_top - (uint64_t)id * lay->stack_bytes;
-	regs.rdi = id;
-	if (ioctl(t->vcpu.fd, HVM_SET_REGS, &regs) < 0)
-		die("vCPU %u: HVM_SET_REGS: %s", id, strerror(errno));
+	e->regs.rsp = lay->stack_top - (uint64_t)id * lay->stack_bytes;
+	e->regs.rdi = id;
 }
 
 /* ---- the console terminal ------------------------------------------------ */
@@ -1121,11 +880,10 @@ static bool console_raw_mode(void)
 
 /* ---- Linux guests --------------------------------------------------------- */
 
-static char *linux_cmdline(const struct options *opts,
-			   struct hvm_vm_handle *vm)
+static char *linux_cmdline(const struct options *opts)
 {
 	static char line[LINUX_CMDLINE_MAX];
-	long tsc_khz = hvm_vm_check_extension(vm, HVM_EXT_TSC_KHZ);
+	long tsc_khz = opts->backend->tsc_khz();
 	int n;
 
 	if (opts->cmdline)
@@ -1147,18 +905,19 @@ static char *linux_cmdline(const struct options *opts,
 	return line;
 }
 
-static void setup_linux(const struct options *opts, struct hvm_vm_handle *vm,
-			struct vcpu_thread *threads, void *ram)
+/* The kernel and its tables in RAM; the vCPUs exist already. */
+static void setup_linux(const struct options *opts, void *ram)
 {
+	const struct run_backend *be = opts->backend;
 	struct linux_boot lb = {
 		.kernel_path = opts->kernel_path,
 		.initrd_path = opts->initrd_path,
 		.nr_vcpus = opts->nr_vcpus,
 		.mem_size = opts->mem_size,
 	};
+	struct vcpu_entry entry;
 	char err[512];
 	unsigned int i;
-	int ret;
 
 	if (opts->nr_vcpus > 1 && !run_state.irqchip)
 		die("%u vCPUs need the in-kernel APIC (HVM_EXT_IRQCHIP), which this hvm.ko lacks: use --cpus 1",
@@ -1166,7 +925,7 @@ static void setup_linux(const struct options *opts, struct hvm_vm_handle *vm,
 	if (opts->mem_size > LINUX_IOAPIC_GPA)
 		die("a Linux guest's RAM must end below %#llx (--mem)",
 		    (unsigned long long)LINUX_IOAPIC_GPA);
-	lb.cmdline = linux_cmdline(opts, vm);
+	lb.cmdline = linux_cmdline(opts);
 	if (linux_boot_load(&lb, ram, err, sizeof(err)))
 		die("%s", err);
 	if (run_state.verbose)
@@ -1176,47 +935,12 @@ static void setup_linux(const struct options *opts, struct hvm_vm_handle *vm,
 			(unsigned long long)lb.entry,
 			(unsigned long long)lb.initrd_start,
 			(unsigned long long)lb.initrd_size, lb.cmdline);
-	for (i = 0; i < opts->nr_vcpus; i++) {
-		ret = hvm_vcpu_create(vm, i, &threads[i].vcpu);
-		if (ret)
-			die("cannot create vCPU %u: %s", i, strerror(-ret));
-		if (i == 0)
-			ret = linux_boot_setup_bsp(&lb, &threads[i].vcpu);
-		else
-			ret = hvm_vcpu_set_mp_state(&threads[i].vcpu,
-						    HVM_MP_STATE_WAIT_SIPI);
-		if (ret)
-			die("cannot set up vCPU %u: %s", i, strerror(-ret));
-	}
-}
-
-/* --stats: the VM's exits by kind, from its stats fd. */
-static void print_vm_stats(int stats_fd, double seconds)
-{
-	static const char *const kinds[] = {
-		"io", "npf", "cpuid", "rdmsr", "wrmsr", "hlt", "irq_window",
-		"pause", "other",
-	};
-	struct hvm_stats st;
-	unsigned int i;
-
-	if (stats_fd < 0 || hvm_stats_open(stats_fd, &st))
-		return;
-	if (!hvm_stats_read(&st)) {
-		fprintf(stderr, "hvm-run: %.2f s, %" PRIu64 " exits:", seconds,
-			hvm_stats_value(&st, "exits"));
-		for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-			char name[32];
-
-			snprintf(name, sizeof(name), "exits_%s", kinds[i]);
-			fprintf(stderr, " %s %" PRIu64, kinds[i],
-				hvm_stats_value(&st, name));
-		}
-		fprintf(stderr, "; ring sync %" PRIu64 " posted %" PRIu64 "\n",
-			hvm_stats_value(&st, "ring_sync"),
-			hvm_stats_value(&st, "ring_posted"));
-	}
-	hvm_stats_close(&st);
+	memset(&entry, 0, sizeof(entry));
+	linux_boot_entry_state(&lb, &entry.sregs, &entry.regs);
+	be->set_entry(0, &entry);
+	entry.wait_sipi = true;
+	for (i = 1; i < opts->nr_vcpus; i++)
+		be->set_entry(i, &entry);
 }
 
 static double now_seconds(void)
@@ -1232,14 +956,12 @@ static int run_vm(struct options *opts, struct guest_image *img,
 		  const struct layout *lay, bool console_input)
 {
 	static struct vcpu_thread threads[HVM_MAX_VCPUS];
-	struct hvm_vm_handle vm;
-	unsigned int i;
-	pthread_t watcher;
-	pid_t helper;
-	int ret, ring_fd, mem_fd, stats_fd = -1;
-	long free_huge;
+	const struct run_backend *be = opts->backend;
 	double started = now_seconds();
+	struct vcpu_entry entry;
+	unsigned int i;
 	void *ram;
+	int ret;
 
 	memset(threads, 0, sizeof(threads));
 	run_state.have_status = false;
@@ -1248,43 +970,14 @@ static int run_vm(struct options *opts, struct guest_image *img,
 	run_state.nr_halted = 0;
 	atomic_store(&run_state.done, false);
 
-	ret = hvm_vm_create(&vm);
-	if (ret == -ENOENT) {
-		fprintf(stderr, "hvm: /dev/hvm not found: is the hvm module loaded? (sudo modprobe hvm, or sudo insmod module/hvm.ko in the source tree)\n");
+	ram = be->create(opts);
+	if (!ram)
 		return STATUS_SETUP_ERROR;
-	}
-	/* The udev rule gives /dev/hvm to the hvm group, nobody else. */
-	if (ret == -EACCES)
-		die("no permission to open /dev/hvm: is this user in the hvm group (a new login after adduser)?");
-	if (ret == -EPROTO)
-		die("/dev/hvm speaks another API version than %d",
-		    HVM_API_VERSION);
-	if (ret)
-		die("cannot create a VM on /dev/hvm: %s", strerror(-ret));
-	run_state.irqchip = hvm_vm_check_extension(&vm, HVM_EXT_IRQCHIP) > 0;
-
-	ret = hvm_vm_add_memfd(&vm, 0, 0, opts->mem_size, 0,
-			       opts->hugetlb ? HVM_MEMFD_HUGETLB : 0, &ram,
-			       &mem_fd);
-	if (ret && opts->hugetlb) {
-		free_huge = hvm_hugetlb_free_pages();
-		if (ret == -ENOMEM && free_huge >= 0)
-			die("--hugetlb: %" PRIu64 " MiB of guest RAM needs %" PRIu64 " free 2 MiB huge pages, the host has %ld (reserve more in /proc/sys/vm/nr_hugepages)",
-			    (uint64_t)(opts->mem_size / MIB),
-			    (uint64_t)(opts->mem_size / HVM_HUGE_PAGE_SIZE),
-			    free_huge);
-		die("--hugetlb: cannot get %" PRIu64 " bytes of 2 MiB huge pages: %s%s",
-		    opts->mem_size, strerror(-ret),
-		    free_huge < 0 ? " (the host kernel has no 2 MiB hugetlb pages)" : "");
-	}
-	if (ret)
-		die("cannot add %" PRIu64 " bytes of guest memory: %s",
-		    opts->mem_size, strerror(-ret));
-	ret = hvm_vm_set_default_cpuid(&vm);
-	if (ret)
-		die("cannot set the guest CPUID: %s", strerror(-ret));
+	run_state.irqchip = be->has_irqchip();
+	for (i = 0; i < opts->nr_vcpus; i++)
+		be->create_vcpu(i);
 	if (opts->kernel_path) {
-		setup_linux(opts, &vm, threads, ram);
+		setup_linux(opts, ram);
 	} else {
 		for (i = 0; i < img->nr_segments; i++) {
 			const struct segment *seg = &img->segments[i];
@@ -1292,30 +985,17 @@ static int run_vm(struct options *opts, struct guest_image *img,
 			memcpy((uint8_t *)ram + seg->gpa, seg->data,
 			       seg->filesz);
 		}
-		for (i = 0; i < opts->nr_vcpus; i++)
-			setup_vcpu(&vm, &threads[i], i, lay, img->entry, ram);
+		for (i = 0; i < opts->nr_vcpus; i++) {
+			guest_entry(i, lay, img->entry, ram, &entry);
+			be->set_entry(i, &entry);
+		}
 	}
-	if (opts->stats) {
-		stats_fd = ioctl(vm.vm_fd, HVM_GET_STATS_FD, 0);
-		if (stats_fd < 0)
-			fprintf(stderr, "hvm-run: no VM statistics: %s\n",
-				strerror(errno));
-	}
-
-	ring_fd = hvm_ring_create(&vm);
-	if (ring_fd < 0)
-		die("cannot create the I/O ring: %s", strerror(-ring_fd));
-	helper = start_helper(opts, ring_fd, mem_fd, console_input);
-	/* The helper holds the only ring fd: its death closes the ring. */
-	close(ring_fd);
-	ret = pthread_create(&watcher, NULL, watch_helper,
-			     (void *)(intptr_t)helper);
-	if (ret)
-		die("cannot start a thread to watch the helper: %s",
-		    strerror(ret));
+	be->start_devices(opts, console_input);
 
 	pthread_mutex_lock(&run_state.lock);
 	for (i = 0; i < opts->nr_vcpus; i++) {
+		threads[i].backend = be;
+		threads[i].id = i;
 		ret = pthread_create(&threads[i].thread, NULL, vcpu_main,
 				     &threads[i]);
 		if (ret) {
@@ -1333,15 +1013,9 @@ static int run_vm(struct options *opts, struct guest_image *img,
 	pthread_mutex_unlock(&run_state.lock);
 
 	if (stop_vcpu_threads(threads, opts->nr_vcpus)) {
-		if (opts->stats)
-			print_vm_stats(stats_fd, now_seconds() - started);
-		for (i = 0; i < opts->nr_vcpus; i++)
-			hvm_vcpu_close(&threads[i].vcpu);
-		hvm_vm_close(&vm);
-		reap_helper(helper);
-		pthread_join(watcher, NULL);
+		be->destroy(opts, now_seconds() - started);
 	} else {
-		fprintf(stderr, "hvm-run: a vCPU thread does not leave HVM_RUN\n");
+		fprintf(stderr, "hvm-run: a vCPU thread does not leave its hypervisor's run call\n");
 		if (run_state.message[0])
 			fprintf(stderr, "hvm-run: %s\n", run_state.message);
 		restore_terminal();
@@ -1373,11 +1047,6 @@ int main(int argc, char **argv)
 	run_state.nr_vcpus = opts.nr_vcpus;
 	run_state.verbose = opts.verbose;
 	run_state.linux_guest = opts.kernel_path != NULL;
-	if (!opts.helper_path)
-		opts.helper_path = default_helper_path();
-	if (access(opts.helper_path, X_OK) < 0)
-		die("cannot start the device helper %s: %s", opts.helper_path,
-		    strerror(errno));
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = wake_signal;

@@ -454,43 +454,56 @@ static void set_system_segments(struct hvm_sregs *sregs)
 	set_segment(&sregs->ldt, 0, 0, 0xffff, SEG_TYPE_LDT | SEG_P);
 }
 
-static int load_state(struct hvm_vcpu_handle *vcpu,
-		      const struct hvm_sregs *sregs, uint64_t rip)
+static void entry_regs(struct hvm_regs *regs, uint64_t rip)
 {
-	struct hvm_regs regs;
+	memset(regs, 0, sizeof(*regs));
+	regs->rip = rip;
+	regs->rflags = RFLAGS_FIXED;
+}
 
+static int load_state(struct hvm_vcpu_handle *vcpu,
+		      const struct hvm_sregs *sregs,
+		      const struct hvm_regs *regs)
+{
 	if (ioctl(vcpu->fd, HVM_SET_SREGS, sregs) < 0)
 		return neg_errno();
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = rip;
-	regs.rflags = RFLAGS_FIXED;
-	if (ioctl(vcpu->fd, HVM_SET_REGS, &regs) < 0)
+	if (ioctl(vcpu->fd, HVM_SET_REGS, regs) < 0)
 		return neg_errno();
 	return 0;
 }
 
-int hvm_vcpu_setup_real(struct hvm_vcpu_handle *vcpu, uint64_t rip)
+int hvm_entry_state_real(uint64_t rip, struct hvm_sregs *sregs,
+			 struct hvm_regs *regs)
 {
 	const uint16_t code = SEG_TYPE_CODE_RX_ACCESSED | SEG_S | SEG_P;
 	const uint16_t data = SEG_TYPE_DATA_RW_ACCESSED | SEG_S | SEG_P;
-	struct hvm_sregs sregs;
 
 	/* CS is 0, so IP is all there is: the entry must be below 64 KiB. */
 	if (rip > 0xffff)
 		return -EINVAL;
 
-	memset(&sregs, 0, sizeof(sregs));
-	set_segment(&sregs.cs, 0, 0, 0xffff, code);
-	set_segment(&sregs.ds, 0, 0, 0xffff, data);
-	sregs.es = sregs.ds;
-	sregs.fs = sregs.ds;
-	sregs.gs = sregs.ds;
-	sregs.ss = sregs.ds;
-	set_system_segments(&sregs);
-	sregs.gdt.limit = 0xffff;
-	sregs.idt.limit = 0x3ff;	/* the real-mode IVT at 0 */
-	sregs.cr0 = CR0_ET;
-	return load_state(vcpu, &sregs, rip);
+	memset(sregs, 0, sizeof(*sregs));
+	set_segment(&sregs->cs, 0, 0, 0xffff, code);
+	set_segment(&sregs->ds, 0, 0, 0xffff, data);
+	sregs->es = sregs->ds;
+	sregs->fs = sregs->ds;
+	sregs->gs = sregs->ds;
+	sregs->ss = sregs->ds;
+	set_system_segments(sregs);
+	sregs->gdt.limit = 0xffff;
+	sregs->idt.limit = 0x3ff;	/* the real-mode IVT at 0 */
+	sregs->cr0 = CR0_ET;
+	entry_regs(regs, rip);
+	return 0;
+}
+
+int hvm_vcpu_setup_real(struct hvm_vcpu_handle *vcpu, uint64_t rip)
+{
+	struct hvm_sregs sregs;
+	struct hvm_regs regs;
+	int ret = hvm_entry_state_real(rip, &sregs, &regs);
+
+	return ret ? ret : load_state(vcpu, &sregs, &regs);
 }
 
 static void set_flat_segments(struct hvm_sregs *sregs, uint16_t code_attrib)
@@ -507,17 +520,26 @@ static void set_flat_segments(struct hvm_sregs *sregs, uint16_t code_attrib)
 	set_system_segments(sregs);
 }
 
+int hvm_entry_state_prot32(uint64_t rip, struct hvm_sregs *sregs,
+			   struct hvm_regs *regs)
+{
+	if (rip > 0xffffffffULL)
+		return -EINVAL;
+	memset(sregs, 0, sizeof(*sregs));
+	set_flat_segments(sregs, SEG_TYPE_CODE_RX_ACCESSED | SEG_S | SEG_P |
+			  SEG_DB | SEG_G);
+	sregs->cr0 = CR0_PE | CR0_ET;
+	entry_regs(regs, rip);
+	return 0;
+}
+
 int hvm_vcpu_setup_prot32(struct hvm_vcpu_handle *vcpu, uint64_t rip)
 {
 	struct hvm_sregs sregs;
+	struct hvm_regs regs;
+	int ret = hvm_entry_state_prot32(rip, &sregs, &regs);
 
-	if (rip > 0xffffffffULL)
-		return -EINVAL;
-	memset(&sregs, 0, sizeof(sregs));
-	set_flat_segments(&sregs, SEG_TYPE_CODE_RX_ACCESSED | SEG_S | SEG_P |
-			  SEG_DB | SEG_G);
-	sregs.cr0 = CR0_PE | CR0_ET;
-	return load_state(vcpu, &sregs, rip);
+	return ret ? ret : load_state(vcpu, &sregs, &regs);
 }
 
 /*
@@ -536,12 +558,11 @@ int hvm_vcpu_setup_prot32(struct hvm_vcpu_handle *vcpu, uint64_t rip)
 /* G=1, D/B=1, P=1, S=1, type read/write; limit 0xffffe (bit 0 clear). */
 #define GDT_DATA		0x00cf92000000fffeULL
 
-int hvm_vcpu_setup_long64(struct hvm_vcpu_handle *vcpu, uint64_t rip,
-			  void *host_mem, uint64_t mem_gpa,
-			  uint64_t page_tables_gpa)
+int hvm_entry_state_long64(uint64_t rip, void *host_mem, uint64_t mem_gpa,
+			   uint64_t page_tables_gpa, struct hvm_sregs *sregs,
+			   struct hvm_regs *regs)
 {
 	uint64_t *pml4, *pdpt, *pd, *gdt;
-	struct hvm_sregs sregs;
 	unsigned int i;
 	uint8_t *base;
 
@@ -566,16 +587,29 @@ int hvm_vcpu_setup_long64(struct hvm_vcpu_handle *vcpu, uint64_t rip,
 	gdt[GDT_SEL_CODE / 8] = GDT_CODE64;
 	gdt[GDT_SEL_DATA / 8] = GDT_DATA;
 
-	memset(&sregs, 0, sizeof(sregs));
-	set_flat_segments(&sregs, SEG_TYPE_CODE_RX_ACCESSED | SEG_S | SEG_P |
+	memset(sregs, 0, sizeof(*sregs));
+	set_flat_segments(sregs, SEG_TYPE_CODE_RX_ACCESSED | SEG_S | SEG_P |
 			  SEG_L | SEG_G);
-	sregs.gdt.base = page_tables_gpa + LONG64_GDT_OFFSET;
-	sregs.gdt.limit = 3 * 8 - 1;
-	sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
-	sregs.cr3 = page_tables_gpa;
-	sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
-	sregs.efer = EFER_LME | EFER_LMA;
-	return load_state(vcpu, &sregs, rip);
+	sregs->gdt.base = page_tables_gpa + LONG64_GDT_OFFSET;
+	sregs->gdt.limit = 3 * 8 - 1;
+	sregs->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	sregs->cr3 = page_tables_gpa;
+	sregs->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	sregs->efer = EFER_LME | EFER_LMA;
+	entry_regs(regs, rip);
+	return 0;
+}
+
+int hvm_vcpu_setup_long64(struct hvm_vcpu_handle *vcpu, uint64_t rip,
+			  void *host_mem, uint64_t mem_gpa,
+			  uint64_t page_tables_gpa)
+{
+	struct hvm_sregs sregs;
+	struct hvm_regs regs;
+	int ret = hvm_entry_state_long64(rip, host_mem, mem_gpa,
+					 page_tables_gpa, &sregs, &regs);
+
+	return ret ? ret : load_state(vcpu, &sregs, &regs);
 }
 
 /* ---- the ring ------------------------------------------------------------ */

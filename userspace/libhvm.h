@@ -134,6 +134,18 @@ int hvm_vcpu_setup_prot32(struct hvm_vcpu_handle *vcpu, uint64_t rip);
 int hvm_vcpu_setup_long64(struct hvm_vcpu_handle *vcpu, uint64_t rip,
 			  void *host_mem, uint64_t mem_gpa,
 			  uint64_t page_tables_gpa);
+/*
+ * The same states as data, loaded by nobody: for a VMM that loads them
+ * itself or into another hypervisor (hvm-run --backend kvm).  long64
+ * still writes its page tables and GDT into host_mem.
+ */
+int hvm_entry_state_real(uint64_t rip, struct hvm_sregs *sregs,
+			 struct hvm_regs *regs);
+int hvm_entry_state_prot32(uint64_t rip, struct hvm_sregs *sregs,
+			   struct hvm_regs *regs);
+int hvm_entry_state_long64(uint64_t rip, void *host_mem, uint64_t mem_gpa,
+			   uint64_t page_tables_gpa, struct hvm_sregs *sregs,
+			   struct hvm_regs *regs);
 
 /*
  * Ring: create on the VM (returns the ring fd) and map it (any process).

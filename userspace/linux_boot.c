@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -341,38 +340,31 @@ static void set_seg(struct hvm_segment *s, uint16_t sel, uint32_t limit,
 	s->attrib = attrib;
 }
 
-int linux_boot_setup_bsp(const struct linux_boot *lb,
-			 struct hvm_vcpu_handle *vcpu)
+void linux_boot_entry_state(const struct linux_boot *lb,
+			    struct hvm_sregs *sregs, struct hvm_regs *regs)
 {
 	const uint16_t data = SEG_TYPE_DATA_RW_ACC | SEG_S | SEG_P | SEG_DB |
 			      SEG_G;
-	struct hvm_sregs sregs;
-	struct hvm_regs regs;
 
-	memset(&sregs, 0, sizeof(sregs));
-	set_seg(&sregs.cs, BOOT_CS, 0xffffffff,
+	memset(sregs, 0, sizeof(*sregs));
+	set_seg(&sregs->cs, BOOT_CS, 0xffffffff,
 		SEG_TYPE_CODE_RX_ACC | SEG_S | SEG_P | SEG_L | SEG_G);
-	set_seg(&sregs.ds, BOOT_DS, 0xffffffff, data);
-	sregs.es = sregs.ds;
-	sregs.fs = sregs.ds;
-	sregs.gs = sregs.ds;
-	sregs.ss = sregs.ds;
-	set_seg(&sregs.tr, 0, 0xffff, SEG_TYPE_TSS_BUSY | SEG_P);
-	set_seg(&sregs.ldt, 0, 0xffff, SEG_TYPE_LDT | SEG_P);
-	sregs.gdt.base = LINUX_GDT_GPA;
-	sregs.gdt.limit = 4 * 8 - 1;
-	sregs.cr0 = 0x80050033;		/* PG WP NE ET MP PE */
-	sregs.cr3 = LINUX_PAGE_TABLES_GPA;
-	sregs.cr4 = 0x20;		/* PAE */
-	sregs.efer = 0x500;		/* LMA LME */
-	if (ioctl(vcpu->fd, HVM_SET_SREGS, &sregs) < 0)
-		return -errno;
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = lb->entry;
-	regs.rsi = LINUX_ZERO_PAGE_GPA;
-	regs.rsp = LINUX_STACK_TOP;
-	regs.rflags = 0x2;
-	if (ioctl(vcpu->fd, HVM_SET_REGS, &regs) < 0)
-		return -errno;
-	return 0;
+	set_seg(&sregs->ds, BOOT_DS, 0xffffffff, data);
+	sregs->es = sregs->ds;
+	sregs->fs = sregs->ds;
+	sregs->gs = sregs->ds;
+	sregs->ss = sregs->ds;
+	set_seg(&sregs->tr, 0, 0xffff, SEG_TYPE_TSS_BUSY | SEG_P);
+	set_seg(&sregs->ldt, 0, 0xffff, SEG_TYPE_LDT | SEG_P);
+	sregs->gdt.base = LINUX_GDT_GPA;
+	sregs->gdt.limit = 4 * 8 - 1;
+	sregs->cr0 = 0x80050033;	/* PG WP NE ET MP PE */
+	sregs->cr3 = LINUX_PAGE_TABLES_GPA;
+	sregs->cr4 = 0x20;		/* PAE */
+	sregs->efer = 0x500;		/* LMA LME */
+	memset(regs, 0, sizeof(*regs));
+	regs->rip = lb->entry;
+	regs->rsi = LINUX_ZERO_PAGE_GPA;
+	regs->rsp = LINUX_STACK_TOP;
+	regs->rflags = 0x2;
 }

@@ -50,9 +50,12 @@ struct linux_boot {
  */
 int linux_boot_load(struct linux_boot *lb, void *ram, char *err,
 		    size_t err_len);
-/* The boot processor's registers at the 64-bit entry: RSI = zero page. */
-int linux_boot_setup_bsp(const struct linux_boot *lb,
-			 struct hvm_vcpu_handle *vcpu);
+/*
+ * The boot processor's state at the 64-bit entry (RSI = the zero page),
+ * for whichever hypervisor loads it.
+ */
+void linux_boot_entry_state(const struct linux_boot *lb,
+			    struct hvm_sregs *sregs, struct hvm_regs *regs);
 
 /*
  * ACPI (acpi.c): RSDP at LINUX_ACPI_GPA, then XSDT, FADT (hardware
