@@ -61,6 +61,19 @@
  *                     32, 64; at most --max-vms) alive in one child, each
  *                     run to its first exit
  *   vmsN_memcg        the same from the child cgroup's memory.stat kernel
+ *   linux_boot        s from starting `hvm-run --backend hvm|kvm --kernel`
+ *                     (the lab's Debian kernel and Linux guest initramfs,
+ *                     256 MiB, 2 vCPUs) to its exit after the guest's
+ *                     marker and ACPI power-off: the same loader, devices
+ *                     and guest on both; SVM lab only by default (a boot
+ *                     takes minutes under Bochs), --no-linux leaves it out
+ *   linux_uptime      s of the guest's own uptime at the marker
+ *   disk_read         MiB/s the guest reads a 64 MiB virtio-blk disk (a
+ *                     sparse file in /tmp) in 1 MiB O_DIRECT requests,
+ *                     by its own clock (the Linux guest's
+ *                     hvm_disk_bench=/dev/vda), the board's virtio-blk on
+ *                     both; higher is better
+ *   disk_write        MiB/s of writing it back, fsync() included
  *
  * Output: a table on stdout (lines starting with '#' are headers and
  * notes; every other line is "NAME UNIT HVM KVM RATIO MIN_RATIO": the
@@ -122,6 +135,10 @@ enum metric {
 	M_LIFECYCLE,
 	M_VCPU_KMEM,
 	M_VCPU_MEMCG,
+	M_LINUX_BOOT,
+	M_LINUX_UPTIME,
+	M_DISK_READ,
+	M_DISK_WRITE,
 	M_VMS_KMEM,		/* one row per entry of vm_counts[] */
 	M_VMS_MEMCG = M_VMS_KMEM + 4,
 	NR_METRICS = M_VMS_MEMCG + 4,
@@ -180,6 +197,14 @@ static const struct {
 		"kernel memory per vCPU, 16 more vCPUs in a VM" },
 	[M_VCPU_MEMCG] = { "vcpu_memcg", "kB",
 		"memcg kernel memory per vCPU, 16 more vCPUs in a VM" },
+	[M_LINUX_BOOT] = { "linux_boot", "s",
+		"hvm-run --kernel, 2 vCPUs: start to power-off after the marker" },
+	[M_LINUX_UPTIME] = { "linux_uptime", "s",
+		"the guest's uptime at its marker in that boot" },
+	[M_DISK_READ] = { "disk_read", "MiB/s",
+		"guest reads a 64 MiB virtio-blk disk, 1 MiB O_DIRECT" },
+	[M_DISK_WRITE] = { "disk_write", "MiB/s",
+		"guest writes it back, fsync() included" },
 	[M_VMS_KMEM] = { "vms1_kmem", "kB",
 		"kernel memory per VM, 1 VM alive" },
 	[M_VMS_KMEM + 1] = { "vms8_kmem", "kB",
@@ -219,6 +244,7 @@ static struct {
 	uint64_t max_vms;
 	bool use[NR_BACKENDS];
 	bool swap_modules;
+	bool linux_boot;
 	bool json;
 	int cpu;
 	const char *hvm_ko;
@@ -230,6 +256,7 @@ static struct {
 	.max_vms = 64,
 	.use = { true, true },
 	.swap_modules = true,
+	.linux_boot = true,
 	.cpu = 0,
 	.hvm_ko = "/hvm/hvm.ko",
 };
@@ -1078,7 +1105,8 @@ static bool is_time(enum metric m)
 	       m == M_FIRST_TOUCH_MEMFD ||
 	       m == M_EXIT_CPUID || m == M_EXIT_PIO_OUT ||
 	       m == M_EXIT_PIO_IN || m == M_EXIT_MMIO_OUT ||
-	       m == M_EXIT_MMIO_IN || m == M_LIFECYCLE;
+	       m == M_EXIT_MMIO_IN || m == M_LIFECYCLE ||
+	       m == M_LINUX_BOOT || m == M_LINUX_UPTIME;
 }
 
 static void print_table(void)
@@ -1221,6 +1249,8 @@ static void usage(FILE *f)
 "                   /hvm/hvm.ko, the lab's)\n"
 "  --keep-hvm       leave hvm.ko loaded during KVM runs (no VM of it\n"
 "                   exists meanwhile); for runs that must not unload it\n"
+"  --no-linux       no linux_boot rows (the default in the VMX lab and\n"
+"                   without the lab's Linux guest files)\n"
 "  --cpu N          CPU the measured process runs on (default 0)\n"
 "  --json           also print every value as one line \"json {...}\"\n"
 "Runs as root in a machine whose CPU has SVM or VMX (the nested lab).\n");
@@ -1250,6 +1280,7 @@ static int parse_args(int argc, char **argv)
 		{ "backends", required_argument, NULL, 'b' },
 		{ "hvm-ko", required_argument, NULL, 'k' },
 		{ "keep-hvm", no_argument, NULL, 'K' },
+		{ "no-linux", no_argument, NULL, 'L' },
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1294,6 +1325,9 @@ static int parse_args(int argc, char **argv)
 		case 'k':
 			opt.hvm_ko = optarg;
 			break;
+		case 'L':
+			opt.linux_boot = false;
+			break;
 		case 'K':
 			opt.swap_modules = false;
 			break;
@@ -1317,6 +1351,98 @@ static int parse_args(int argc, char **argv)
 bad:
 	usage(stderr);
 	return -EINVAL;
+}
+
+/* ---- a Linux boot ---------------------------------------------------------- */
+
+#define LINUX_KERNEL	"../guests/linux/vmlinuz"
+#define LINUX_INITRD	"../guests/linux/initramfs.cpio.gz"
+#define LINUX_MARKER	"@@hvm-guest: up "
+#define LINUX_TIMEOUT	300
+#define LINUX_DISK	"/tmp/hvm-bench-disk.img"
+#define LINUX_DISK_BYTES (64LL << 20)
+#define LINUX_DISK_MARKER "@@hvm-guest: disk-bench "
+
+/*
+ * The boot linux_boot_test makes, by hvm-run on PATH (the lab's /hvm/bin),
+ * with backend b's hypervisor loaded; with disk the same guest reads and
+ * writes a virtio-blk disk (hvm_disk_bench) instead of the boot's rows.
+ */
+/* The end of a failed boot's console and hvm-run's stderr, one line each. */
+static void note_console(struct cmd_result *r)
+{
+	char *texts[] = { r->out, r->err };
+	unsigned int i;
+	size_t len;
+	char *p;
+
+	for (i = 0; i < 2; i++) {
+		len = strlen(texts[i]);
+		p = texts[i] + (len > 1500 ? len - 1500 : 0);
+		for (char *c = p; *c; c++)
+			if (*c == '\n' || *c == '\r')
+				*c = '|';
+		note("%s: %s", i ? "hvm-run said" : "console tail", p);
+	}
+}
+
+static void measure_linux(int b, unsigned int round, bool disk)
+{
+	static struct cmd_result r;
+	char *argv[] = {
+		"hvm-run", "--backend", (char *)backends[b]->name,
+		"--kernel", LINUX_KERNEL, "--initrd", LINUX_INITRD,
+		"--mem", "256M", "--cpus", "2",
+		disk ? "--disk" : NULL, LINUX_DISK,
+		"--append", "hvm_disk_bench=/dev/vda", NULL,
+	};
+	const char *name = backends[b]->name, *marker;
+	double start = now_seconds(), uptime, rd, wr;
+	long long bytes;
+	int ret, fd;
+
+	if (disk) {
+		fd = open(LINUX_DISK, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+			  0600);
+		if (fd < 0 || ftruncate(fd, LINUX_DISK_BYTES)) {
+			fail("%s: the disk image %s: %s", name, LINUX_DISK,
+			     strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return;
+		}
+		close(fd);
+	}
+	ret = run_cmd(argv, LINUX_TIMEOUT, &r);
+	if (disk)
+		unlink(LINUX_DISK);
+	if (ret) {
+		fail("%s: running hvm-run: %s", name, strerror(-ret));
+		return;
+	}
+	marker = strstr(r.out, disk ? LINUX_DISK_MARKER : LINUX_MARKER);
+	if (r.timed_out || r.status || !marker) {
+		fail("%s: Linux boot%s: %s, status %d, no marker", name,
+		     disk ? " (disk)" : "",
+		     r.timed_out ? "timed out" : "ended", r.status);
+		note_console(&r);
+		return;
+	}
+	if (disk) {
+		if (sscanf(marker, LINUX_DISK_MARKER "bytes=%lld read_mib_s=%lf write_mib_s=%lf",
+			   &bytes, &rd, &wr) != 3 ||
+		    bytes != LINUX_DISK_BYTES) {
+			fail("%s: the guest's disk bench: %.80s", name, marker);
+			return;
+		}
+		values[M_DISK_READ][b][round] = rd;
+		values[M_DISK_WRITE][b][round] = wr;
+		return;
+	}
+	values[M_LINUX_BOOT][b][round] = now_seconds() - start;
+	marker = strstr(marker, "uptime=");
+	if (marker && sscanf(marker, "uptime=%lf", &uptime) == 1)
+		values[M_LINUX_UPTIME][b][round] = uptime;
 }
 
 /*
@@ -1349,6 +1475,12 @@ int main(int argc, char **argv)
 				values[i][b][round] = NAN;
 	amd = cpu_is_amd();
 	chdir_to_self();
+	if (opt.linux_boot && (!amd || access(LINUX_KERNEL, R_OK) ||
+			       access(LINUX_INITRD, R_OK))) {
+		note("no linux_boot rows: %s", amd ? "no Linux guest files" :
+		     "a boot takes minutes under Bochs");
+		opt.linux_boot = false;
+	}
 	hvm_was_loaded = kmod_loaded("hvm");
 	thp_allow();
 	ret = memcg_available();
@@ -1379,6 +1511,10 @@ int main(int argc, char **argv)
 				if (vm_counts[v] <= opt.max_vms)
 					measure_scale(b, round, v, vm_counts[v]);
 			measure_scale(b, round, VCPU_ROW, 1);
+			if (opt.linux_boot) {
+				measure_linux(b, round, false);
+				measure_linux(b, round, true);
+			}
 		}
 	}
 
