@@ -11,6 +11,8 @@
  * because the caller's stack depth may differ between calls.
  */
 #include <linux/linkage.h>
+#include <asm/alternative.h>
+#include <asm/cpufeatures.h>
 #include <asm/asm.h>
 #include <asm/nospec-branch.h>
 #include <asm/segment.h>
@@ -98,7 +100,7 @@ SYM_INNER_LABEL(hvm_vmx_exit_point, SYM_L_GLOBAL)
 	/* The guest may have trained the return predictor: refill it. */
 	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT, \
 			   X86_FEATURE_RSB_VMEXIT_LITE
-	CLEAR_BRANCH_HISTORY_VMEXIT
+	ALTERNATIVE "", "call hvm_vmx_clear_bhb", X86_FEATURE_CLEAR_BHB_LOOP_ON_VMEXIT
 
 	xor	%eax, %eax
 	jmp	.Lout
@@ -131,6 +133,49 @@ SYM_INNER_LABEL(hvm_vmx_exit_point, SYM_L_GLOBAL)
 	pop	%rbp
 	RET
 SYM_FUNC_END(hvm_vmx_enter)
+
+/*
+ * Branch History Injection: where the CPU picks indirect branch targets
+ * by the history of recent taken branches, the guest's last branches
+ * could steer the host's first indirect branches after a VM exit.  When
+ * the kernel mitigates that with software (CLEAR_BHB_LOOP_ON_VMEXIT), VM
+ * exits first overwrite the history with branches of known addresses:
+ * Intel's sequence of nested rounds, each a call and then a few taken
+ * jumps on 64-byte aligned code, unwound by as many returns.  CPUs with
+ * BHI_DIS_S keep a longer history and need more rounds (12 of 7 jumps
+ * rather than 5 of 5).  The kernel's own loop is exported to KVM only on
+ * newer kernels, hence this one.
+ *
+ * Clobbers RAX, RCX and RDX; called only from hvm_vmx_enter.
+ */
+SYM_FUNC_START_LOCAL(hvm_vmx_clear_bhb)
+	ALTERNATIVE "mov $5, %ecx; mov $5, %edx", \
+		    "mov $12, %ecx; mov $7, %edx", X86_FEATURE_BHI_CTRL
+	call	hvm_vmx_bhb_round
+	/* No speculation past the returns into code the history steers. */
+	lfence
+	RET
+SYM_FUNC_END(hvm_vmx_clear_bhb)
+
+/* One round, then the next ones nested (ECX: rounds left, EDX: jumps). */
+	.balign	64, 0xcc
+SYM_FUNC_START_LOCAL(hvm_vmx_bhb_round)
+	push	%rbp
+	mov	%rsp, %rbp
+	mov	%edx, %eax
+.Lbhb_jump:
+	jmp	.Lbhb_jumped
+	nop
+.Lbhb_jumped:
+	sub	$1, %eax
+	jnz	.Lbhb_jump
+	sub	$1, %ecx
+	jz	.Lbhb_last
+	call	hvm_vmx_bhb_round
+.Lbhb_last:
+	pop	%rbp
+	RET
+SYM_FUNC_END(hvm_vmx_bhb_round)
 
 	.pushsection .rodata
 	.balign	2
