@@ -10,7 +10,8 @@
 #   /bin/busybox     busybox-static, with every applet linked beside it
 #   /dev/console     so the kernel can give /init a console before devtmpfs
 #   /hvm/hvm.ko      the module under test
-#   /hvm/...         a copy of LAB_ROOT (bin/, guests/, selftests/...)
+#   /hvm/...         a copy of LAB_ROOT (bin/, guests/, selftests/...),
+#                    without the test binaries the job does not run
 #   /lab/            a copy of JOB_DIR: job (shell variables telling /init
 #                    what to run) and the list of tests to run
 #   /lib/modules/    only if LAB_MODULES (environment) names a
@@ -48,6 +49,19 @@ install -m 0755 "$lab_dir/init" "$stage/init"
 cp -a "$job_dir"/. "$stage/lab/"
 cp -a "$lab_root"/. "$stage/hvm/"
 install -m 0644 "$hvm_ko" "$stage/hvm/hvm.ko"
+# Only the tests the job runs: Bochs pays for every byte twice, the BIOS
+# reading it from the emulated CD and the kernel unpacking it.  A refusal
+# boot runs no test and no guest.
+job=$(sed -n 's/^LAB_JOB=//p' "$job_dir/job")
+case $job in
+check|bench) keep=$job_dir/list ;;
+*) keep=/dev/null ;;
+esac
+for test in "$stage"/hvm/selftests/*_test; do
+	[ -e "$test" ] || continue
+	grep -qxF "${test##*/}" "$keep" 2>/dev/null || rm -f "$test"
+done
+[ "$job" != refusal ] || rm -rf "$stage/hvm/guests" "$stage"/hvm/selftests/*.ko
 if [ -n "${LAB_MODULES:-}" ]; then
 	[ -d "$LAB_MODULES/lib/modules" ] || {
 		echo "mkinitramfs: LAB_MODULES=$LAB_MODULES has no lib/modules" >&2
