@@ -32,7 +32,8 @@
  *   out, KVM in (test_util.c's switch, as linux_boot_test), the same
  *   devices serving the disk inside hvm-run; the guest's write is "ok"
  *   and debugfs reads the token back; then KVM out and hvm.ko in again,
- *   also after a failure.  SKIP without KVM's modules and under the debug
+ *   also after a failure.  A guest oops with a reset (seen under TCG on
+ *   KVM only, performance.rst) gets one more boot.  SKIP without KVM's modules and under the debug
  *   kernel.
  *
  * SVM lab only: a Linux boot costs minutes under Bochs, where
@@ -62,12 +63,15 @@
 #define BOOT_TIMEOUT	240
 #define IMAGE_SIZE	"32M"
 #define STATUS_GUEST_ERROR	2	/* hvm-run --help */
+#define STATUS_REBOOT		3
 
 FIXTURE(disk) {
 	char dir[64], image[96], spec[128], token[64], append[160];
 	struct cmd_result r;
 	const char *backend;	/* hvm-run --backend */
 	bool kvm_loaded;	/* the teardown puts hvm.ko back */
+	/* Boots again after the guest oopsed and reset (KVM: see below). */
+	unsigned int oops_retries;
 };
 
 /* A tool of e2fsprogs, through the loader and libraries beside it. */
@@ -168,9 +172,17 @@ static const char *boot(struct __test_metadata *_metadata,
 	double start = now_seconds();
 	const char *marker;
 
+again:
 	ASSERT_EQ(0, run_cmd(argv, BOOT_TIMEOUT, &self->r));
 	TH_LOG("hvm-run --backend %s --disk %s ran %.1f s", self->backend,
 	       spec, now_seconds() - start);
+	if (self->r.status == STATUS_REBOOT && self->oops_retries &&
+	    (strstr(self->r.out, "] BUG: ") || strstr(self->r.out, "] Oops"))) {
+		self->oops_retries--;
+		TH_LOG("the guest oopsed and reset; booting again:\n%.2000s",
+		       strstr(self->r.out, "] BUG: ") ?: strstr(self->r.out, "] Oops"));
+		goto again;
+	}
 	ASSERT_FALSE(self->r.timed_out) {
 		TH_LOG("console so far:\n%s", self->r.out);
 	}
@@ -278,6 +290,13 @@ TEST_F_TIMEOUT(disk, kvm_root_on_disk, BOOT_TIMEOUT + 30)
 	ret = kvm_switch_in(&failed);
 	ASSERT_EQ(0, ret) TH_LOG("%s: %s", failed, strerror(-ret));
 	self->backend = "kvm";
+	/*
+	 * Under QEMU's TCG, KVM's guests oops now and then with a broken GS
+	 * base in an exception entry while many exits go to userspace
+	 * (performance.rst); hvm's never did.  One such reset may boot
+	 * again; a second fails.
+	 */
+	self->oops_retries = 1;
 	snprintf(self->spec, sizeof(self->spec), "%s", self->image);
 	result = boot(_metadata, self, self->spec, NULL);
 	ASSERT_EQ(0, strncmp(result, "ok", 2)) {

@@ -1368,7 +1368,10 @@ bad:
  * with backend b's hypervisor loaded; with disk the same guest reads and
  * writes a virtio-blk disk (hvm_disk_bench) instead of the boot's rows.
  */
-/* The end of a failed boot's console and hvm-run's stderr, one line each. */
+/*
+ * A failed boot's console (from its oops, else its end) and hvm-run's
+ * stderr, one line each.
+ */
 static void note_console(struct cmd_result *r)
 {
 	char *texts[] = { r->out, r->err };
@@ -1379,6 +1382,13 @@ static void note_console(struct cmd_result *r)
 	for (i = 0; i < 2; i++) {
 		len = strlen(texts[i]);
 		p = texts[i] + (len > 1500 ? len - 1500 : 0);
+		/* A guest's oops: from its first line. */
+		if (strstr(texts[i], "] BUG: "))
+			p = strstr(texts[i], "] BUG: ");
+		else if (strstr(texts[i], "] Oops"))
+			p = strstr(texts[i], "] Oops");
+		if (strlen(p) > 1500)
+			p[1500] = '\0';
 		for (char *c = p; *c; c++)
 			if (*c == '\n' || *c == '\r')
 				*c = '|';
