@@ -273,7 +273,7 @@ TEST_F_TIMEOUT(disk, root_on_disk, BOOT_TIMEOUT + 20)
 	}
 }
 
-TEST_F_TIMEOUT(disk, kvm_root_on_disk, BOOT_TIMEOUT + 30)
+TEST_F_TIMEOUT(disk, kvm_root_on_disk, 2 * BOOT_TIMEOUT + 30)
 {
 	char *args[] = { "-R", "cat /written.txt", self->image, NULL };
 	const char *failed = "?", *result;
